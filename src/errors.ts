@@ -1,0 +1,85 @@
+/**
+ * The project's error types, each with a stable `code` (like fastify's FST_ERR_* table).
+ * Every layer adds context and keeps the original as `cause`.
+ */
+
+export abstract class SidecarError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Invalid configuration: the process must not start. Exit code 2. */
+export class ConfigError extends SidecarError {
+  readonly code = 'MAAS_SIDECAR_ERR_CONFIG';
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('; '));
+  }
+}
+
+/** Field errors as MAAS returns them in a 400 body: `{"field": ["msg"], "__all__": ["msg"]}`. */
+export type MaasFieldErrors = Readonly<Record<string, readonly string[]>>;
+
+/** MAAS answered with a non-2xx status. */
+export class MaasHttpError extends SidecarError {
+  readonly code = 'MAAS_SIDECAR_ERR_MAAS_HTTP';
+  constructor(
+    readonly status: number,
+    readonly endpoint: string,
+    /** Parsed `{"field": ["msg"]}` body of a 400, if it had one. */
+    readonly fieldErrors: MaasFieldErrors | undefined,
+    /** The text body (already scrubbed of credentials), kept for messages and logs. */
+    readonly body: string,
+  ) {
+    super(`MAAS ${endpoint} answered ${status}: ${summariseBody(fieldErrors, body)}`);
+  }
+}
+
+/** MAAS could not be reached (connection refused or reset, timeout). */
+export class MaasUnreachableError extends SidecarError {
+  readonly code = 'MAAS_SIDECAR_ERR_MAAS_UNREACHABLE';
+}
+
+/** MAAS answered 2xx but the body is not what the API promises. */
+export class MaasResponseError extends SidecarError {
+  readonly code = 'MAAS_SIDECAR_ERR_MAAS_RESPONSE';
+}
+
+/** A command exited non-zero, timed out, or could not start. */
+export class ExecError extends SidecarError {
+  readonly code = 'MAAS_SIDECAR_ERR_EXEC';
+  constructor(
+    message: string,
+    readonly exitCode: number | undefined,
+    readonly timedOut: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Retrying will not help until something outside changes (e.g. a 401). */
+export class TerminalError extends SidecarError {
+  readonly code = 'MAAS_SIDECAR_ERR_TERMINAL';
+}
+
+function summariseBody(fieldErrors: MaasFieldErrors | undefined, body: string): string {
+  if (fieldErrors) {
+    return Object.entries(fieldErrors)
+      .map(([field, messages]) => `${field}: ${messages.join(' ')}`)
+      .join('; ');
+  }
+  const oneLine = body.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine || '(empty body)';
+}
+
+/** Whether a failed operation is worth retrying (with backoff) as it is. */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof MaasUnreachableError) return true;
+  if (err instanceof MaasHttpError) return err.status >= 500 || err.status === 429;
+  if (err instanceof MaasResponseError) return true;
+  if (err instanceof ExecError) return true;
+  return false;
+}
