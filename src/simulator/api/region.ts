@@ -1,5 +1,5 @@
 /** version/, users/, maas/ (config), boot-resources/ and rackcontrollers/. */
-import { adminOnly, ApiError, djangoBoolean, invalidChoice, notFound, type Ctx, type OpTable } from './support.js';
+import { adminOnly, ApiError, djangoBoolean, invalidChoice, JsonValue, notFound, type Ctx, type OpTable } from './support.js';
 import { renderRack, renderUser } from '../render.js';
 import { CONFIG_DEFAULTS, type SimModel } from '../model.js';
 import { invalidIpList, parseIpList } from './subnets.js';
@@ -22,6 +22,12 @@ export const SIMULATED_VERSION = {
 
 /** How long a simulated boot-resource import takes. */
 export const IMPORT_DURATION_MS = 1_500;
+
+/** What a finished import leaves behind. */
+const SYNCED_IMAGES = [
+  { id: 1, type: 'Synced', name: 'ubuntu/jammy', architecture: 'amd64/ga-22.04', resource_uri: '/MAAS/api/2.0/boot-resources/1/' },
+  { id: 2, type: 'Synced', name: 'grub-efi-signed/uefi', architecture: 'amd64/generic', resource_uri: '/MAAS/api/2.0/boot-resources/2/' },
+];
 
 const BOOLEAN_SETTINGS = new Set(['enable_http_proxy', 'boot_images_auto_import', 'completed_intro']);
 
@@ -72,7 +78,7 @@ export const usersCollection: OpTable = {
 
 export const maasResource: OpTable = {
   GET: {
-    get_config: ({ model, params }) => model.config.get(configName(params.get('name'))) ?? null,
+    get_config: ({ model, params }) => new JsonValue(model.config.get(configName(params.get('name'))) ?? null),
   },
   POST: {
     set_config: ({ model, params, user }) => {
@@ -89,12 +95,14 @@ export const maasResource: OpTable = {
 
 export const bootResourcesCollection: OpTable = {
   GET: {
-    '': ({ params }) => {
+    '': ({ model, params }) => {
       const type = params.get('type');
       if (type !== undefined && !['synced', 'uploaded', 'generated'].includes(type)) {
         throw new ApiError(400, `'${type}' is not a valid type.`);
       }
-      return [];
+      refreshImport(model, Date.now());
+      const imported = model.bootImport.started > 0 && !model.bootImport.importing;
+      return imported && (type === undefined || type === 'synced') ? SYNCED_IMAGES : [];
     },
     is_importing: ({ model }) => {
       refreshImport(model, Date.now());

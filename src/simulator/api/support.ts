@@ -90,9 +90,15 @@ export function pickHandler(table: OpTable, request: FastifyRequest, params: Par
   return handler;
 }
 
+/** Marks a result to be sent as JSON even when it is a bare string (get_config's `"auto"`). */
+export class JsonValue {
+  constructor(readonly value: unknown) {}
+}
+
 /** Sends a handler's result: strings as text/plain, `undefined` as 204, the rest as JSON. */
 export function sendResult(reply: FastifyReply, result: unknown): FastifyReply {
   if (result === undefined) return reply.code(204).send();
+  if (result instanceof JsonValue) return reply.type('application/json').send(JSON.stringify(result.value));
   if (typeof result === 'string') return reply.type('text/plain; charset=utf-8').send(result);
   return reply.type('application/json').send(JSON.stringify(result));
 }
