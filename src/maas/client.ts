@@ -4,6 +4,7 @@
  */
 import { ApiKey } from './api-key.js';
 import {
+  parseAddressBlocks,
   parseBootResources,
   parseFabrics,
   parseIpRange,
@@ -12,15 +13,18 @@ import {
   parseRackControllers,
   parseSubnet,
   parseSubnets,
+  parseSubnetStatistics,
   parseUser,
   parseVersion,
   parseVlan,
   parseVlans,
+  type AddressBlock,
   type BootResource,
   type Fabric,
   type IpRange,
   type RackController,
   type Subnet,
+  type SubnetStatistics,
   type User,
   type Version,
   type Vlan,
@@ -139,6 +143,25 @@ export class MaasClient {
   async updateSubnet(id: number, update: SubnetUpdate, signal?: AbortSignal): Promise<Subnet> {
     const form: Form = { ...update, dns_servers: update.dns_servers?.join(' ') };
     return parseSubnet(await this.#json({ method: 'PUT', template: 'subnets/{id}/', params: { id }, form }, signal));
+  }
+
+  /** Addresses in use (gateway, ranges, assigned IPs), each with its purpose. */
+  async reservedIpRanges(id: number, signal?: AbortSignal): Promise<AddressBlock[]> {
+    return parseAddressBlocks(
+      await this.#json({ method: 'GET', template: 'subnets/{id}/', params: { id }, op: 'reserved_ip_ranges' }, signal),
+    );
+  }
+
+  async unreservedIpRanges(id: number, signal?: AbortSignal): Promise<AddressBlock[]> {
+    return parseAddressBlocks(
+      await this.#json({ method: 'GET', template: 'subnets/{id}/', params: { id }, op: 'unreserved_ip_ranges' }, signal),
+    );
+  }
+
+  async subnetStatistics(id: number, signal?: AbortSignal): Promise<SubnetStatistics> {
+    return parseSubnetStatistics(
+      await this.#json({ method: 'GET', template: 'subnets/{id}/', params: { id }, op: 'statistics' }, signal),
+    );
   }
 
   async listFabrics(signal?: AbortSignal): Promise<Fabric[]> {
@@ -264,9 +287,10 @@ export class MaasClient {
         redirect: 'error',
       });
       status = response.status;
-      const text = this.#scrub(await response.text());
-      if (!response.ok) throw new MaasHttpError(status, endpoint, fieldErrorsOf(status, text), text);
-      return text;
+      const text = await response.text();
+      if (response.ok) return text;
+      const scrubbed = this.#scrub(text);
+      throw new MaasHttpError(status, endpoint, fieldErrorsOf(status, scrubbed), scrubbed);
     } catch (err) {
       if (err instanceof MaasHttpError) throw err;
       if (signal?.aborted) throw signal.reason;
@@ -289,7 +313,10 @@ export class MaasClient {
     return url;
   }
 
-  /** Piston echoes the expected PLAINTEXT signature in 401 bodies; never let it travel on. */
+  /**
+   * Piston echoes the expected PLAINTEXT signature in 401 bodies; never let it travel on in an
+   * error. Only error bodies are scrubbed: success bodies are data and must stay intact.
+   */
   #scrub(text: string): string {
     let scrubbed = text;
     for (const part of this.#apiKey?.sensitiveParts ?? []) scrubbed = scrubbed.split(part).join('[redacted]');

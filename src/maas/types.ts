@@ -113,6 +113,25 @@ export const BootResourceSchema = Type.Object({
 });
 export type BootResource = Static<typeof BootResourceSchema>;
 
+/** One block of `subnets/{id}/?op=reserved_ip_ranges` (with purpose) or `unreserved_ip_ranges`. */
+export const AddressBlockSchema = Type.Object({
+  start: Type.String(),
+  end: Type.String(),
+  num_addresses: Type.Integer({ minimum: 0 }),
+  purpose: Type.Optional(Type.Array(Type.String())),
+});
+export type AddressBlock = Static<typeof AddressBlockSchema>;
+
+export const SubnetStatisticsSchema = Type.Object({
+  num_available: Type.Integer(),
+  largest_available: Type.Integer(),
+  num_unavailable: Type.Integer(),
+  total_addresses: Type.Integer(),
+  usage: Type.Number(),
+  ip_version: Type.Integer(),
+});
+export type SubnetStatistics = Static<typeof SubnetStatisticsSchema>;
+
 /** Service states MAAS reports (`SERVICE_STATUS`); anything else is read as 'unknown'. */
 export const SERVICE_STATES = ['unknown', 'running', 'degraded', 'dead', 'off'] as const;
 export type ServiceState = (typeof SERVICE_STATES)[number];
@@ -147,4 +166,6 @@ export const parseIpRange = responseParser(IpRangeSchema, 'IP range');
 export const parseIpRanges = responseParser(Type.Array(IpRangeSchema), 'IP range list');
 export const parseRackController = responseParser(RackControllerSchema, 'rack controller');
 export const parseRackControllers = responseParser(Type.Array(RackControllerSchema), 'rack controller list');
+export const parseAddressBlocks = responseParser(Type.Array(AddressBlockSchema), 'address block list');
+export const parseSubnetStatistics = responseParser(SubnetStatisticsSchema, 'subnet statistics');
 export const parseBootResources = responseParser(Type.Array(BootResourceSchema), 'boot resource list');

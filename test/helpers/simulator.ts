@@ -45,7 +45,8 @@ export async function startSimulator(t: Teardownable, options: Partial<Simulator
     adminKey,
     client: new MaasClient({ url, apiKey: adminKey, backoff: { initialMs: 1, maxMs: 5 } }),
     async api(method, path, { key = adminKey, form, headers = {} } = {}) {
-      const body = form ? new URLSearchParams(Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v.map((i) => [k, i]) : [[k, v]]))) : undefined;
+      const pairs = Object.entries(form ?? {}).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((i): [string, string] => [k, i]));
+      const body = form ? new URLSearchParams(pairs) : undefined;
       const response = await fetch(`${url}/api/2.0/${path}`, {
         method,
         headers: { ...(key ? { Authorization: key.authorizationHeader() } : {}), ...headers },

@@ -1,0 +1,156 @@
+/** `maas-sidecar simulator` as a real process, driven the way a person would drive it. */
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startCli } from '../helpers/process.js';
+
+const run = promisify(execFile);
+
+async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'maas-sim-e2e-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The OAuth header written out by hand, as the README's curl example does. */
+function oauthHeader(key: string): string {
+  const [ck, tk, ts] = key.trim().split(':');
+  return [
+    'OAuth oauth_version="1.0"',
+    'oauth_signature_method="PLAINTEXT"',
+    `oauth_consumer_key="${ck}"`,
+    `oauth_token="${tk}"`,
+    `oauth_signature="&${ts}"`,
+    `oauth_nonce="${Math.random().toString(36).slice(2)}"`,
+    `oauth_timestamp="${Math.floor(Date.now() / 1000)}"`,
+  ].join(', ');
+}
+
+/** Runs a stand-in, resolving to its exit code and output whatever the code. */
+async function standin(path: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  try {
+    const { stdout, stderr } = await run(path, args, { env: { ...process.env, ...env }, timeout: 15_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+t.test('a fresh region: createadmin, apikey, then a plain HTTP client reads and changes state', async (t) => {
+  const dir = await tempDir(t);
+  const sim = startCli(t, ['simulator', '--port', '0', '--state-dir', dir]);
+  const { url } = (await sim.waitForLog('simulator listening')) as { url: string };
+  const region = join(dir, 'bin', 'maas-region');
+
+  const before = await standin(region, ['apikey', '--username', 'admin']);
+  t.same(before, { code: 1, stdout: '', stderr: 'CommandError: User does not exist.\n' });
+
+  const created = await standin(region, ['createadmin', '--username', 'admin', '--password', 'pw', '--email', 'admin@example.com']);
+  t.equal(created.code, 0);
+  const listed = await standin(region, ['apikey', '--username', 'admin']);
+  t.equal(listed.code, 0);
+  t.match(listed.stdout, /^[A-Za-z0-9]{18}:[A-Za-z0-9]{18}:[A-Za-z0-9]{32}\n$/);
+  t.equal(await readFile(join(dir, 'api-key'), 'utf8'), listed.stdout, 'DIR/api-key holds the same key');
+
+  const read = await fetch(`${url}/api/2.0/subnets/`, { headers: { Authorization: oauthHeader(listed.stdout) } });
+  t.equal(read.status, 200);
+  t.match(await read.json(), [{ cidr: '10.7.200.0/24' }]);
+  const write = await fetch(`${url}/api/2.0/subnets/1/`, {
+    method: 'PUT',
+    headers: { Authorization: oauthHeader(listed.stdout), 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'gateway_ip=10.7.200.1',
+  });
+  t.equal(write.status, 200);
+  t.match(await write.json(), { gateway_ip: '10.7.200.1' });
+
+  sim.child.kill('SIGTERM');
+  t.equal(await sim.exited, 0, 'SIGTERM stops it with exit code 0');
+});
+
+t.test('maas-rack register writes rackd.conf and secret, and the rack appears in MAAS', async (t) => {
+  const dir = await tempDir(t);
+  const sim = startCli(t, ['simulator', '--port', '0', '--state-dir', dir, '--admin', 'admin:pw']);
+  const { url } = (await sim.waitForLog('simulator listening')) as { url: string };
+  const secret = await readFile(join(dir, 'secret'), 'utf8');
+  const rackDir = join(dir, 'rack-1');
+  const env = { MAAS_DATA: rackDir, MAAS_CLUSTER_CONFIG: join(rackDir, 'rackd.conf'), MAAS_SIM_RACK_HOSTNAME: 'rack-1' };
+
+  const result = await standin(join(dir, 'bin', 'maas-rack'), ['register', '--url', url, '--secret', secret], env);
+  t.same(result, { code: 0, stdout: '', stderr: '' });
+  t.equal(await readFile(join(rackDir, 'rackd.conf'), 'utf8'), `maas_url:\n  - ${url}\n`);
+  t.equal(await readFile(join(rackDir, 'secret'), 'utf8'), secret);
+  const systemId = await readFile(join(rackDir, 'maas_id'), 'utf8');
+
+  const key = await readFile(join(dir, 'api-key'), 'utf8');
+  const racks = (await (await fetch(`${url}/api/2.0/rackcontrollers/`, { headers: { Authorization: oauthHeader(key) } })).json()) as {
+    system_id: string;
+    hostname: string;
+    service_set: { name: string; status: string }[];
+  }[];
+  t.match(racks, [{ system_id: systemId, hostname: 'rack-1' }]);
+  t.equal(racks[0]?.service_set.find((s) => s.name === 'rackd')?.status, 'running');
+});
+
+t.test('maas-rack register with a wrong secret exits 0 but the rack never connects', async (t) => {
+  const dir = await tempDir(t);
+  const sim = startCli(t, ['simulator', '--port', '0', '--state-dir', dir, '--admin', 'admin:pw']);
+  const { url } = (await sim.waitForLog('simulator listening')) as { url: string };
+  const rackDir = join(dir, 'rack');
+  const env = { MAAS_DATA: rackDir, MAAS_CLUSTER_CONFIG: join(rackDir, 'rackd.conf'), MAAS_SIM_RACK_HOSTNAME: 'rack-x' };
+  const result = await standin(join(dir, 'bin', 'maas-rack'), ['register', '--url', url, '--secret', 'ab'.repeat(16)], env);
+  t.equal(result.code, 0);
+  const state = (await (await fetch(`${url.replace(/\/MAAS$/, '')}/_sim/state`)).json()) as { racks: unknown[] };
+  t.same(state.racks, []);
+});
+
+t.test('maas-rack register follows the real CLI on bad usage', async (t) => {
+  const dir = await tempDir(t);
+  const sim = startCli(t, ['simulator', '--port', '0', '--state-dir', dir]);
+  await sim.waitForLog('simulator listening');
+  const rack = join(dir, 'bin', 'maas-rack');
+  const env = { MAAS_DATA: join(dir, 'r'), MAAS_CLUSTER_CONFIG: join(dir, 'r', 'rackd.conf') };
+  const noUrl = await standin(rack, ['register', '--secret', 'ab'.repeat(16)], env);
+  t.same(noUrl, {
+    code: 1,
+    stdout: 'MAAS region controller URL must be given when supplying the shared secret via stdin with a non-interactive shell.\n',
+    stderr: '',
+  });
+  const badUrl = await standin(rack, ['register', '--url', 'ftp://x', '--secret', 'ab'], env);
+  t.equal(badUrl.code, 1);
+  t.match(badUrl.stderr, /formencode\.api\.Invalid/);
+  const unknown = await standin(rack, ['register', '--bogus'], env);
+  t.equal(unknown.code, 2);
+  t.match(unknown.stderr, /^usage: maas-rack register/);
+});
+
+t.test('injected register failures make maas-rack exit 1 with the systemctl message', async (t) => {
+  const dir = await tempDir(t);
+  const sim = startCli(t, ['simulator', '--port', '0', '--state-dir', dir, '--admin', 'admin:pw']);
+  const { url } = (await sim.waitForLog('simulator listening')) as { url: string };
+  await fetch(`${url.replace(/\/MAAS$/, '')}/_sim/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"registerFailures":1}' });
+  const env = { MAAS_DATA: join(dir, 'r'), MAAS_CLUSTER_CONFIG: join(dir, 'r', 'rackd.conf') };
+  const result = await standin(join(dir, 'bin', 'maas-rack'), ['register', '--url', url, '--secret', 'ab'.repeat(16)], env);
+  t.equal(result.code, 1);
+  t.match(result.stderr, /^Unable to stop maas-rackd service\.\nFailed with error: /);
+});
+
+t.test('bad flags exit 2 naming each problem, before anything starts', async (t) => {
+  const sim = startCli(t, ['simulator', '--port', 'eighty', '--provisioning-cidr', '10.7.200.0']);
+  t.equal(await sim.exited, 2);
+  const text = sim.stderr.join('\n');
+  t.match(text, /--port must be an integer from 0 to 65535 \(got "eighty"\)/);
+  t.match(text, /--provisioning-cidr must be network\/prefix \(got "10\.7\.200\.0"\)/);
+});
+
+t.test('--help and --version', async (t) => {
+  const help = startCli(t, ['simulator', '--help']);
+  t.equal(await help.exited, 0);
+  t.match(help.stdout.join('\n'), /Usage: maas-sidecar simulator/);
+  const version = startCli(t, ['--version']);
+  t.equal(await version.exited, 0);
+  t.match(version.stdout[0], /^\d+\.\d+\.\d+$/);
+});
