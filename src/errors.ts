@@ -60,6 +60,11 @@ export class ExecError extends SidecarError {
   }
 }
 
+/** MAAS accepted a write but reading back shows a different state (e.g. DHCP left off). */
+export class NotConvergedError extends SidecarError {
+  readonly code = 'MAAS_SIDECAR_ERR_NOT_CONVERGED';
+}
+
 /** Retrying will not help until something outside changes (e.g. a 401). */
 export class TerminalError extends SidecarError {
   readonly code = 'MAAS_SIDECAR_ERR_TERMINAL';
@@ -81,5 +86,6 @@ export function isRetryable(err: unknown): boolean {
   if (err instanceof MaasHttpError) return err.status >= 500 || err.status === 429;
   if (err instanceof MaasResponseError) return true;
   if (err instanceof ExecError) return true;
+  if (err instanceof NotConvergedError) return true;
   return false;
 }
