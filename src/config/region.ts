@@ -1,0 +1,135 @@
+/** The region sidecar's configuration: environment variables (and the files they name), validated once. */
+import { readFileSync } from 'node:fs';
+import Type from 'typebox';
+import { ConfigError } from '../errors.js';
+import { ApiKey } from '../maas/api-key.js';
+import { parseNetworkConfig, type DesiredNetwork } from '../region/network/desired.js';
+import type { RunnerMode } from '../exec/runner.js';
+import { deepFreeze } from './validate.js';
+import { cronVar, LOG_LEVELS, parseEnv, Problems, readSecretFileVar, runnerModeVar, urlVar, type Env } from './env.js';
+
+const Schema = Type.Object({
+  MAAS_URL: Type.String({ default: 'http://localhost:5240/MAAS' }),
+  MAAS_PUBLIC_URL: Type.Optional(Type.String()),
+  MAAS_API_KEY_FILE: Type.Optional(Type.String()),
+  MAAS_ADMIN_USERNAME: Type.String({ default: 'admin', pattern: '^[A-Za-z0-9_.@+-]{1,150}$' }),
+  MAAS_ADMIN_EMAIL: Type.String({ default: 'admin@localhost', pattern: '^[^@\\s]+@[^@\\s]+$' }),
+  MAAS_ADMIN_PASSWORD_FILE: Type.Optional(Type.String()),
+  MAAS_SECRET_FILE: Type.String({ default: '/var/lib/maas/secret' }),
+  MAAS_REGION_COMMAND: Type.String({ default: 'maas-region', pattern: '^[A-Za-z0-9_./-]{1,255}$' }),
+  SIDECAR_TOKEN_FILE: Type.Optional(Type.String()),
+  SIDECAR_LISTEN_HOST: Type.String({ default: '0.0.0.0' }),
+  SIDECAR_LISTEN_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+  NETWORK_CONFIG_FILE: Type.Optional(Type.String()),
+  RECONCILE_SCHEDULE: Type.String({ default: '*/30 * * * * *' }),
+  RECONCILE_TIMEOUT_SECONDS: Type.Integer({ default: 120, minimum: 1, maximum: 3600 }),
+  MAAS_TIMEOUT_SECONDS: Type.Integer({ default: 15, minimum: 1, maximum: 600 }),
+  SECRET_POLL_MILLISECONDS: Type.Integer({ default: 500, minimum: 50, maximum: 60_000 }),
+  COMMAND_MODE: Type.Union([Type.Literal('direct'), Type.Literal('nsenter')], { default: 'direct' }),
+  COMMAND_NSENTER_TARGET: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
+  COMMAND_TIMEOUT_SECONDS: Type.Integer({ default: 120, minimum: 1, maximum: 3600 }),
+  LOG_LEVEL: Type.String({ default: 'info', pattern: `^(${LOG_LEVELS.join('|')})$` }),
+});
+
+/** Every variable, its default and its meaning: the source of --help and the README table. */
+export const REGION_ENV_HELP: readonly (readonly [string, string])[] = [
+  ['MAAS_URL', 'region API URL the sidecar calls (default http://localhost:5240/MAAS)'],
+  ['MAAS_PUBLIC_URL', 'region URL published to racks for maas-rack register (default MAAS_URL)'],
+  ['MAAS_API_KEY_FILE', 'file holding an admin API key ck:tk:ts; skips creating the admin'],
+  ['MAAS_ADMIN_USERNAME', 'admin to create/use when no API key file is given (default admin)'],
+  ['MAAS_ADMIN_EMAIL', 'that admin\'s email (default admin@localhost)'],
+  ['MAAS_ADMIN_PASSWORD_FILE', 'file holding that admin\'s password (required without MAAS_API_KEY_FILE)'],
+  ['MAAS_SECRET_FILE', 'the region\'s shared secret file (default /var/lib/maas/secret)'],
+  ['MAAS_REGION_COMMAND', 'the region CLI (default maas-region)'],
+  ['SIDECAR_TOKEN_FILE', 'file holding the bearer token racks present (required, >= 16 characters)'],
+  ['SIDECAR_LISTEN_HOST', 'listen address (default 0.0.0.0)'],
+  ['SIDECAR_LISTEN_PORT', 'listen port (default 8080)'],
+  ['NETWORK_CONFIG_FILE', 'declared network config (YAML); without it only bootstrap and publishing run'],
+  ['RECONCILE_SCHEDULE', 'node-cron schedule of reconcile passes (default "*/30 * * * * *": every 30 s)'],
+  ['RECONCILE_TIMEOUT_SECONDS', 'longest a reconcile pass may take (default 120)'],
+  ['MAAS_TIMEOUT_SECONDS', 'timeout of each MAAS API call (default 15)'],
+  ['SECRET_POLL_MILLISECONDS', 'how often the secret file is read (default 500)'],
+  ['COMMAND_MODE', 'direct | nsenter: run the region CLI here or inside the MAAS container (default direct)'],
+  ['COMMAND_NSENTER_TARGET', 'with nsenter: the pid or process name of the MAAS container'],
+  ['COMMAND_TIMEOUT_SECONDS', 'timeout of each region CLI run (default 120)'],
+  ['LOG_LEVEL', 'fatal|error|warn|info|debug|trace (default info)'],
+];
+
+export type AdminSource =
+  | { readonly kind: 'apiKey'; readonly apiKey: ApiKey }
+  | { readonly kind: 'createAdmin'; readonly username: string; readonly email: string; readonly password: string };
+
+export interface RegionConfig {
+  readonly maasUrl: string;
+  readonly publicUrl: string;
+  readonly admin: AdminSource;
+  readonly regionCommand: string;
+  readonly secretFile: string;
+  readonly token: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly network: DesiredNetwork | undefined;
+  readonly schedule: string;
+  readonly reconcileTimeoutMs: number;
+  readonly maasTimeoutMs: number;
+  readonly secretPollMs: number;
+  readonly runner: RunnerMode;
+  readonly commandTimeoutMs: number;
+  readonly logLevel: string;
+}
+
+export function loadRegionConfig(env: Env): RegionConfig {
+  const vars = parseEnv(Schema, env);
+  const problems = new Problems();
+  const maasUrl = problems.try(() => urlVar('MAAS_URL', vars.MAAS_URL));
+  const publicUrl = vars.MAAS_PUBLIC_URL === undefined ? maasUrl : problems.try(() => urlVar('MAAS_PUBLIC_URL', vars.MAAS_PUBLIC_URL as string));
+  const tokenFile = vars.SIDECAR_TOKEN_FILE;
+  const token = tokenFile === undefined ? problems.add('SIDECAR_TOKEN_FILE is required (the bearer token racks present)') : problems.try(() => readSecretFileVar('SIDECAR_TOKEN_FILE', tokenFile, { minLength: 16 }));
+  let admin: AdminSource | undefined;
+  if (vars.MAAS_API_KEY_FILE !== undefined) {
+    const path = vars.MAAS_API_KEY_FILE;
+    admin = problems.try(() => {
+      const text = readSecretFileVar('MAAS_API_KEY_FILE', path, { minLength: 5 });
+      try {
+        return { kind: 'apiKey', apiKey: ApiKey.parse(text) } as const;
+      } catch (err) {
+        throw new Error(`MAAS_API_KEY_FILE: ${path}: ${(err as Error).message}`);
+      }
+    });
+  } else if (vars.MAAS_ADMIN_PASSWORD_FILE !== undefined) {
+    const path = vars.MAAS_ADMIN_PASSWORD_FILE;
+    const password = problems.try(() => readSecretFileVar('MAAS_ADMIN_PASSWORD_FILE', path, { minLength: 8 }));
+    if (password !== undefined) admin = { kind: 'createAdmin', username: vars.MAAS_ADMIN_USERNAME, email: vars.MAAS_ADMIN_EMAIL, password };
+  } else {
+    problems.add('MAAS_ADMIN_PASSWORD_FILE is required unless MAAS_API_KEY_FILE is given (no default password)');
+  }
+  let network: DesiredNetwork | undefined;
+  if (vars.NETWORK_CONFIG_FILE !== undefined) {
+    const path = vars.NETWORK_CONFIG_FILE;
+    try {
+      network = parseNetworkConfig(readFileSync(path, 'utf8'), `NETWORK_CONFIG_FILE ${path}:`);
+    } catch (err) {
+      if (err instanceof ConfigError) err.problems.forEach((p) => problems.add(p));
+      else problems.add(`NETWORK_CONFIG_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  const schedule = problems.try(() => cronVar('RECONCILE_SCHEDULE', vars.RECONCILE_SCHEDULE));
+  const runner = problems.try(() => runnerModeVar(vars.COMMAND_MODE, vars.COMMAND_NSENTER_TARGET));
+  if (problems.list.length > 0) throw new ConfigError(problems.list);
+  return deepFreeze({
+    maasUrl: maasUrl as string,
+    publicUrl: publicUrl as string,
+    admin: admin as AdminSource,
+    regionCommand: vars.MAAS_REGION_COMMAND,
+    secretFile: vars.MAAS_SECRET_FILE,
+    token: token as string,
+    listen: { host: vars.SIDECAR_LISTEN_HOST, port: vars.SIDECAR_LISTEN_PORT },
+    network,
+    schedule: schedule as string,
+    reconcileTimeoutMs: vars.RECONCILE_TIMEOUT_SECONDS * 1000,
+    maasTimeoutMs: vars.MAAS_TIMEOUT_SECONDS * 1000,
+    secretPollMs: vars.SECRET_POLL_MILLISECONDS,
+    runner: runner as RunnerMode,
+    commandTimeoutMs: vars.COMMAND_TIMEOUT_SECONDS * 1000,
+    logLevel: vars.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,140 @@
+/**
+ * The generic reconcile loop: one pass at a time (single flight), run now on trigger(), backoff
+ * with a cap after failures (reset on success), each pass under a timeout. Chained waits, never
+ * an overlapping interval; a trigger during a pass queues exactly one more.
+ */
+import type { Logger } from 'pino';
+import { backoffDelay, type BackoffPolicy } from '../util/backoff.js';
+
+export interface LoopState {
+  readonly status: 'idle' | 'running' | 'stopped';
+  readonly passes: number;
+  readonly consecutiveFailures: number;
+  readonly lastSuccessAt?: number;
+  readonly lastError?: string;
+  /** When the pass now running started (status 'running' only). */
+  readonly runningSince?: number;
+}
+
+export interface PassOutcome {
+  readonly ok: boolean;
+  readonly seconds: number;
+  readonly error?: unknown;
+}
+
+export interface LoopOptions {
+  readonly name: string;
+  /** One level-based pass. Throwing means "retry with backoff". */
+  readonly pass: (signal: AbortSignal) => Promise<void>;
+  readonly timeoutMs: number;
+  readonly backoff: BackoffPolicy;
+  readonly logger: Logger;
+  readonly onPass?: (outcome: PassOutcome) => void;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+export class ReconcileLoop {
+  #state: LoopState = { status: 'idle', passes: 0, consecutiveFailures: 0 };
+  #triggered = false;
+  #stopped = false;
+  #wake: (() => void) | undefined;
+  #running: Promise<void> | undefined;
+  readonly #options: LoopOptions;
+  readonly #now: () => number;
+
+  constructor(options: LoopOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get state(): LoopState {
+    return this.#state;
+  }
+
+  /** A pass running past its timeout by more than `graceMs` means the loop is wedged. */
+  isWedged(graceMs: number): boolean {
+    const since = this.#state.runningSince;
+    return since !== undefined && this.#now() - since > this.#options.timeoutMs + graceMs;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#triggered = true;
+    this.#running = this.#run();
+  }
+
+  /** Run a pass as soon as possible; never a second concurrent one. */
+  trigger(reason: string): void {
+    if (this.#stopped) return;
+    this.#options.logger.debug({ loop: this.#options.name, reason }, 'reconcile triggered');
+    this.#triggered = true;
+    if (this.#state.consecutiveFailures === 0) this.#wake?.();
+  }
+
+  /** Stops scheduling; a pass in flight finishes first (it has its own timeout). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wake?.();
+    await this.#running;
+    this.#state = { ...this.#state, status: 'stopped' };
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      if (!this.#triggered) {
+        await this.#sleep(undefined);
+        continue;
+      }
+      this.#triggered = false;
+      const ok = await this.#pass();
+      if (this.#stopped) break;
+      if (!ok) {
+        const delay = backoffDelay(this.#state.consecutiveFailures - 1, this.#options.backoff, this.#options.random);
+        await this.#sleep(delay);
+        this.#triggered = true;
+      }
+    }
+  }
+
+  async #pass(): Promise<boolean> {
+    const started = this.#now();
+    this.#state = { ...this.#state, status: 'running', runningSince: started };
+    const log = this.#options.logger.child({ loop: this.#options.name, pass: this.#state.passes + 1 });
+    let outcome: PassOutcome;
+    try {
+      await this.#options.pass(AbortSignal.timeout(this.#options.timeoutMs));
+      outcome = { ok: true, seconds: (this.#now() - started) / 1000 };
+      const { lastError: _cleared, runningSince: _done, ...rest } = this.#state;
+      this.#state = { ...rest, status: 'idle', passes: rest.passes + 1, consecutiveFailures: 0, lastSuccessAt: this.#now() };
+    } catch (error) {
+      outcome = { ok: false, seconds: (this.#now() - started) / 1000, error };
+      const { runningSince: _done, ...rest } = this.#state;
+      this.#state = {
+        ...rest,
+        status: 'idle',
+        passes: rest.passes + 1,
+        consecutiveFailures: rest.consecutiveFailures + 1,
+        lastError: error instanceof Error ? error.message : String(error),
+      };
+      log.warn({ err: error, consecutiveFailures: this.#state.consecutiveFailures }, 'reconcile pass failed');
+    }
+    this.#options.onPass?.(outcome);
+    return outcome.ok;
+  }
+
+  /** Sleeps for `ms` (forever when undefined) or until woken by trigger() or stop(). */
+  #sleep(ms: number | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = undefined;
+        done();
+      };
+    });
+  }
+}

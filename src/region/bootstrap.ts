@@ -1,0 +1,74 @@
+/**
+ * Region bootstrap: wait for the API, then obtain the admin's API key with the region CLI
+ * (`maas-region apikey`, after `createadmin` if the admin does not exist yet), then prove it.
+ */
+import type { Logger } from 'pino';
+import { ApiKey } from '../maas/api-key.js';
+import type { MaasClient } from '../maas/client.js';
+import type { Version } from '../maas/types.js';
+import { ExecError, TerminalError } from '../errors.js';
+import { backoffDelay, sleep, type BackoffPolicy } from '../util/backoff.js';
+import type { Runner } from '../exec/runner.js';
+
+/** Polls the anonymous `version/` until the region answers. */
+export async function waitForRegion(client: MaasClient, backoff: BackoffPolicy, logger: Logger, signal: AbortSignal): Promise<Version> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await client.version(signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const delay = backoffDelay(attempt, backoff);
+      logger.info({ attempt: attempt + 1, retryInMs: delay, reason: (err as Error).message }, 'region not answering yet');
+      await sleep(delay, signal);
+    }
+  }
+}
+
+export interface AdminSpec {
+  readonly command: string;
+  readonly username: string;
+  readonly email: string;
+  readonly password: string;
+}
+
+/** The first key line `maas-region apikey` prints, if any. */
+function firstKey(stdout: string): ApiKey | undefined {
+  for (const line of stdout.split('\n')) {
+    try {
+      return ApiKey.parse(line);
+    } catch {
+      // Not a key line (e.g. a name with --with-names); keep looking.
+    }
+  }
+  return undefined;
+}
+
+export async function obtainApiKey(runner: Runner, admin: AdminSpec, logger: Logger, signal: AbortSignal): Promise<ApiKey> {
+  const apikey = (extra: string[] = []) => runner({ command: admin.command, args: ['apikey', '--username', admin.username, ...extra], signal });
+  let listed = await apikey();
+  if (listed.exitCode !== 0 && listed.stderr.includes('User does not exist')) {
+    logger.info({ username: admin.username }, 'creating the MAAS admin user');
+    const created = await runner({
+      command: admin.command,
+      args: ['createadmin', '--username', admin.username, '--password', admin.password, '--email', admin.email],
+      secrets: [admin.password],
+      signal,
+    });
+    if (created.exitCode !== 0) throw new ExecError(`${admin.command} createadmin failed (exit ${created.exitCode}): ${created.stderr.trim()}`, created.exitCode, false);
+    listed = await apikey();
+  }
+  if (listed.exitCode !== 0) throw new ExecError(`${admin.command} apikey failed (exit ${listed.exitCode}): ${listed.stderr.trim()}`, listed.exitCode, false);
+  const existing = firstKey(listed.stdout);
+  if (existing) return existing;
+  const generated = await apikey(['--generate']);
+  const key = generated.exitCode === 0 ? firstKey(generated.stdout) : undefined;
+  if (!key) throw new ExecError(`${admin.command} apikey --generate printed no key (exit ${generated.exitCode})`, generated.exitCode, false);
+  return key;
+}
+
+/** `users/?op=whoami`: the key must work and belong to an admin. */
+export async function verifyAdminKey(client: MaasClient, signal: AbortSignal): Promise<string> {
+  const user = await client.whoami(signal);
+  if (!user.is_superuser) throw new TerminalError(`the API key belongs to ${user.username}, who is not a MAAS admin`);
+  return user.username;
+}

@@ -1,0 +1,57 @@
+/**
+ * What the region sidecar publishes to racks: the region URL and secret under a generation that
+ * changes with either. Long-pollers wait here and are woken by any change.
+ */
+import { createHash } from 'node:crypto';
+
+export interface Published {
+  readonly url: string;
+  readonly secret: string;
+  readonly generation: string;
+  readonly since: number;
+}
+
+export class Publication {
+  #current: Published | undefined;
+  #waiters = new Set<() => void>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  get current(): Published | undefined {
+    return this.#current;
+  }
+
+  /** Publishes url+secret; returns true when that changed the generation. */
+  publish(url: string, secret: string): boolean {
+    // A content hash: two region sidecars publishing the same values agree on the generation.
+    const generation = createHash('sha256').update(`${url}\n${secret}`).digest('hex').slice(0, 16);
+    if (this.#current?.generation === generation) return false;
+    this.#current = { url, secret, generation, since: this.#now() };
+    for (const wake of [...this.#waiters]) wake();
+    return true;
+  }
+
+  /** Resolves when the generation differs from `seen`, or after `timeoutMs`, or on abort. */
+  waitForChange(seen: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.#current && this.#current.generation !== seen) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Wakes every long-poller (on shutdown). */
+  wakeAll(): void {
+    for (const wake of [...this.#waiters]) wake();
+  }
+}

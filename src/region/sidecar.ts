@@ -1,0 +1,255 @@
+/**
+ * The region sidecar: wires config, MAAS client, bootstrap, secret publishing, the reconcile
+ * loop and the HTTP server, and takes them down in order.
+ */
+import cron from 'node-cron';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { RegionConfig } from '../config/region.js';
+import { MaasClient } from '../maas/client.js';
+import type { ApiKey } from '../maas/api-key.js';
+import { serviceState } from '../maas/types.js';
+import { createRunner } from '../exec/runner.js';
+import { ReconcileLoop } from '../reconcile/loop.js';
+import { buildServer } from '../http/server.js';
+import { createRegionMetrics, type RegionMetrics } from '../telemetry/metrics.js';
+import { TerminalError } from '../errors.js';
+import { sleep, backoffDelay } from '../util/backoff.js';
+import { Publication } from './publication.js';
+import { SecretSource } from './secret-source.js';
+import { obtainApiKey, verifyAdminKey, waitForRegion } from './bootstrap.js';
+import { regionApi } from './api.js';
+import { reconcileNetwork } from './network/reconcile.js';
+import { toObservedRack } from './network/observe.js';
+import type { Conflict } from './network/plan.js';
+import type { RackStatus } from '../protocol/v1.js';
+
+const BOOTSTRAP_BACKOFF = { initialMs: 250, maxMs: 10_000 };
+
+export class RegionSidecar {
+  readonly publication = new Publication();
+  readonly metrics: RegionMetrics;
+  readonly app;
+  readonly loop: ReconcileLoop;
+  #client: MaasClient | undefined;
+  #regionReachable = false;
+  #conflicts: readonly Conflict[] = [];
+  readonly #anonymous: MaasClient;
+  readonly #secret: SecretSource;
+  readonly #stopping = new AbortController();
+  #cronTask: ReturnType<typeof cron.schedule> | undefined;
+  #bootstrap: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: RegionConfig,
+    private readonly logger: Logger,
+    registry: Registry,
+  ) {
+    this.metrics = createRegionMetrics(registry, {
+      generationAgeSeconds: () => {
+        const since = this.publication.current?.since;
+        return since === undefined ? undefined : (Date.now() - since) / 1000;
+      },
+    });
+    this.#anonymous = this.#newClient(undefined);
+    this.#secret = new SecretSource({
+      path: config.secretFile,
+      pollMs: config.secretPollMs,
+      logger: logger.child({ component: 'secret' }),
+      onStable: (secret) => {
+        if (this.publication.publish(config.publicUrl, secret)) {
+          logger.info({ generation: this.publication.current?.generation }, 'region secret published');
+          this.loop.trigger('secret changed');
+        }
+        this.#updateReady();
+      },
+    });
+    this.loop = new ReconcileLoop({
+      name: 'region',
+      pass: (signal) => this.#pass(signal),
+      timeoutMs: config.reconcileTimeoutMs,
+      backoff: { initialMs: 500, maxMs: 30_000 },
+      logger,
+      onPass: ({ ok, seconds }) => {
+        this.metrics.reconcileTotal.inc({ result: ok ? 'success' : 'failure' });
+        this.metrics.reconcileDuration.observe(seconds);
+        if (ok) this.metrics.lastSuccess.set(Date.now() / 1000);
+      },
+    });
+    this.app = buildServer({
+      logger,
+      registry,
+      liveness: () => (this.loop.isWedged(30_000) ? 'reconcile loop wedged' : undefined),
+      readiness: {
+        region: () => {
+          if (!this.#regionReachable) throw new Error('region API not answering');
+        },
+        bootstrap: () => {
+          if (!this.#client) throw new Error('admin API key not obtained yet');
+        },
+        secret: () => {
+          if (!this.publication.current) throw new Error('region secret not published yet');
+        },
+      },
+    });
+    this.app.register(regionApi, {
+      prefix: '/v1',
+      token: config.token,
+      publication: this.publication,
+      notReadyReason: () => (this.#regionReachable ? undefined : 'region API not answering'),
+      rackStatus: (hostname, signal) => this.#rackStatus(hostname, signal),
+      requestReconcile: (reason) => this.loop.trigger(reason),
+      status: () => this.#status(),
+      onUnauthorized: () => this.metrics.rejected.inc({ reason: 'unauthorized' }),
+      closing: this.#stopping.signal,
+    });
+  }
+
+  /** Starts serving at once (health, not-ready), then bootstraps in the background. */
+  async start(): Promise<string> {
+    const address = await this.app.listen({ host: this.config.listen.host, port: this.config.listen.port });
+    this.#secret.start();
+    this.#bootstrap = this.#bootstrapUntilDone();
+    return address;
+  }
+
+  /** SIGTERM: stop scheduling, let the pass in flight finish, end long-polls, close the server. */
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    await this.#cronTask?.stop();
+    this.#secret.stop();
+    await this.#bootstrap?.catch(() => undefined);
+    await this.loop.stop();
+    this.publication.wakeAll();
+    await this.app.close();
+  }
+
+  #newClient(apiKey: ApiKey | undefined): MaasClient {
+    return new MaasClient({
+      url: this.config.maasUrl,
+      ...(apiKey ? { apiKey } : {}),
+      timeoutMs: this.config.maasTimeoutMs,
+      onRequest: (event) => this.metrics.observeRequest(event),
+    });
+  }
+
+  async #bootstrapUntilDone(): Promise<void> {
+    const log = this.logger.child({ component: 'bootstrap' });
+    const signal = this.#stopping.signal;
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      try {
+        const version = await waitForRegion(this.#anonymous, BOOTSTRAP_BACKOFF, log, signal);
+        this.#setReachable(true);
+        log.info({ version: version.version }, 'region answers');
+        const apiKey = this.config.admin.kind === 'apiKey' ? this.config.admin.apiKey : await this.#keyFromCli(signal);
+        const client = this.#newClient(apiKey);
+        const username = await verifyAdminKey(client, signal);
+        this.#client = client;
+        log.info({ username }, 'bootstrapped: admin API key verified');
+        this.#updateReady();
+        this.loop.start();
+        this.#cronTask = cron.schedule(this.config.schedule, () => this.loop.trigger('schedule'));
+        return;
+      } catch (err) {
+        if (signal.aborted) return;
+        const terminal = err instanceof TerminalError;
+        const delay = backoffDelay(attempt, terminal ? { initialMs: 30_000, maxMs: 300_000 } : BOOTSTRAP_BACKOFF);
+        log.error({ err, retryInMs: delay }, 'bootstrap failed');
+        await sleep(delay, signal).catch(() => undefined);
+      }
+    }
+  }
+
+  async #keyFromCli(signal: AbortSignal): Promise<ApiKey> {
+    const admin = this.config.admin;
+    if (admin.kind !== 'createAdmin') throw new Error('unreachable: no admin to create');
+    const runner = createRunner({ mode: this.config.runner, timeoutMs: this.config.commandTimeoutMs, logger: this.logger });
+    return obtainApiKey(runner, { command: this.config.regionCommand, username: admin.username, email: admin.email, password: admin.password }, this.logger, signal);
+  }
+
+  /** One level-based pass: is the region there, then converge the declared network. */
+  async #pass(signal: AbortSignal): Promise<void> {
+    const client = this.#client;
+    if (!client) throw new Error('not bootstrapped');
+    try {
+      await client.version(signal);
+      this.#setReachable(true);
+    } catch (err) {
+      this.#setReachable(false);
+      throw err;
+    }
+    const log = this.logger.child({ component: 'reconcile', runId: `${Date.now().toString(36)}` });
+    if (!this.config.network) {
+      this.#recordRacks((await client.listRackControllers(signal)).map(toObservedRack));
+      return;
+    }
+    const result = await reconcileNetwork(
+      { client, desired: this.config.network, logger: log, onApplied: (action) => this.metrics.drift.inc({ field: action.field }) },
+      signal,
+    );
+    this.#recordRacks(result.observed.racks);
+    this.#conflicts = result.conflicts;
+    this.metrics.conflicts.reset();
+    for (const conflict of result.conflicts) this.metrics.conflicts.inc({ kind: conflict.kind });
+    for (const conflict of result.conflicts) log.warn({ kind: conflict.kind, cidr: conflict.cidr, detail: conflict.message }, 'conflict left for a person');
+    for (const subnet of this.config.network.subnets) {
+      const observed = result.observed.subnets.find((s) => s.cidr === subnet.cidr);
+      this.metrics.dhcpEnabled.set({ cidr: subnet.cidr }, observed?.vlan.dhcpOn ? 1 : 0);
+    }
+  }
+
+  #recordRacks(racks: readonly { rackd: string }[]): void {
+    this.metrics.racksKnown.set(racks.length);
+    this.metrics.racksHealthy.set(racks.filter((r) => r.rackd === 'running').length);
+  }
+
+  #setReachable(reachable: boolean): void {
+    if (this.#regionReachable === reachable) return;
+    this.#regionReachable = reachable;
+    this.logger.info({ reachable }, reachable ? 'region API reachable' : 'region API unreachable');
+    this.#updateReady();
+    // Long-pollers learn of readiness flips at once.
+    this.publication.wakeAll();
+  }
+
+  #updateReady(): void {
+    this.metrics.regionReady.set(this.#regionReachable && this.#client !== undefined && this.publication.current !== undefined ? 1 : 0);
+  }
+
+  async #rackStatus(hostname: string, signal: AbortSignal): Promise<RackStatus | undefined> {
+    const client = this.#client;
+    if (!client) return undefined;
+    const [racks, subnets] = await Promise.all([client.listRackControllers(signal), client.listSubnets(signal)]);
+    const rack = racks.find((r) => r.hostname === hostname);
+    if (!rack) return { hostname, registered: false, systemId: null, rackd: 'unknown', dhcpd: 'unknown', subnets: [] };
+    const vlanIds = new Set(rack.interface_set.flatMap((i) => (i.vlan ? [i.vlan.id] : [])));
+    return {
+      hostname,
+      registered: true,
+      systemId: rack.system_id,
+      rackd: serviceState(rack, 'rackd'),
+      dhcpd: serviceState(rack, 'dhcpd'),
+      subnets: subnets
+        .filter((s) => vlanIds.has(s.vlan.id))
+        .map((s) => ({
+          cidr: s.cidr,
+          vid: s.vlan.vid,
+          dhcpOn: s.vlan.dhcp_on,
+          gatewayIp: s.gateway_ip,
+          role: s.vlan.primary_rack === rack.system_id ? 'primary' : s.vlan.secondary_rack === rack.system_id ? 'secondary' : 'none',
+        })),
+    };
+  }
+
+  #status(): Record<string, unknown> {
+    const { lastError, ...loop } = this.loop.state;
+    return {
+      ready: this.#regionReachable && this.#client !== undefined && this.publication.current !== undefined,
+      regionReachable: this.#regionReachable,
+      bootstrapped: this.#client !== undefined,
+      generation: this.publication.current?.generation ?? null,
+      loop: { ...loop, ...(lastError === undefined ? {} : { lastError }) },
+      conflicts: this.#conflicts,
+    };
+  }
+}
