@@ -33,6 +33,7 @@ export interface RegionApiDeps {
 }
 
 const etagOf = (generation: string) => `"${generation}"`;
+const WAIT_PATTERN = `^(?:[0-9]|[1-5][0-9]|${MAX_WAIT_SECONDS})$`;
 
 export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -45,26 +46,22 @@ export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Pro
     '/region',
     {
       schema: {
-        querystring: Type.Object({ wait: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS })) }, { additionalProperties: false }),
+        // Whole seconds 0..60, as digits: no coercion games with "1.5" or "1e1".
+        querystring: Type.Object({ wait: Type.Optional(Type.String({ pattern: WAIT_PATTERN })) }, { additionalProperties: false }),
         headers: Type.Object({ 'if-none-match': Type.Optional(Type.String({ maxLength: 100 })) }),
         response: { 200: RegionInfoSchema, 304: Type.Null(), 503: NotReadySchema },
       },
     },
     async (request, reply) => {
       const seen = request.headers['if-none-match'];
-      const deadline = Date.now() + (request.query.wait ?? 0) * 1000;
-      // Long-poll: answer as soon as there is something new (or ready) to tell, or at the deadline.
+      const deadline = Date.now() + Number(request.query.wait ?? 0) * 1000;
+      // Long-poll: answer as soon as there is something new (or newly ready) to tell, or at the deadline.
       for (;;) {
         const current = deps.publication.current;
-        const reason = deps.notReadyReason();
-        const fresh = current !== undefined && reason === undefined && etagOf(current.generation) !== seen;
+        const fresh = current !== undefined && deps.notReadyReason() === undefined && etagOf(current.generation) !== seen;
         const remaining = deadline - Date.now();
         if (fresh || remaining <= 0 || deps.closing.aborted) break;
-        await deps.publication.waitForChange(seen === undefined ? undefined : seen.replace(/"/g, ''), remaining, deps.closing);
-        if (deps.publication.current?.generation === seen?.replace(/"/g, '') && deps.notReadyReason() === reason) {
-          // Woken without news (timeout, shutdown): let the checks above decide.
-          if (Date.now() >= deadline || deps.closing.aborted) break;
-        }
+        await deps.publication.nextChange(remaining, deps.closing);
       }
       const current = deps.publication.current;
       const reason = deps.notReadyReason();

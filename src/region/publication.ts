@@ -34,9 +34,11 @@ export class Publication {
     return true;
   }
 
-  /** Resolves when the generation differs from `seen`, or after `timeoutMs`, or on abort. */
-  waitForChange(seen: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (this.#current && this.#current.generation !== seen) return Promise.resolve();
+  /**
+   * Resolves at the next publish or wakeAll(), after `timeoutMs`, or on abort. Callers check
+   * their condition first and then wait, in the same tick, so no event can slip in between.
+   */
+  nextChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -50,7 +52,7 @@ export class Publication {
     });
   }
 
-  /** Wakes every long-poller (on shutdown). */
+  /** Wakes every long-poller (readiness changed, or shutdown). */
   wakeAll(): void {
     for (const wake of [...this.#waiters]) wake();
   }

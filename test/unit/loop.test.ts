@@ -1,0 +1,123 @@
+import t from 'tap';
+import { ReconcileLoop } from '../../src/reconcile/loop.js';
+import { memoryLogger } from '../helpers/silent-logger.js';
+import { waitFor } from '../helpers/wait.js';
+
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+t.test('runs a first pass on start and then waits for a trigger', async (t) => {
+  let passes = 0;
+  const loop = new ReconcileLoop({ name: 't', pass: async () => void passes++, timeoutMs: 1000, backoff: { initialMs: 1, maxMs: 1 }, logger: memoryLogger().logger });
+  t.teardown(() => loop.stop());
+  loop.start();
+  await waitFor(() => loop.state.passes === 1, { what: 'first pass' });
+  t.equal(passes, 1);
+  loop.trigger('test');
+  await waitFor(() => loop.state.passes === 2, { what: 'triggered pass' });
+  t.equal(loop.state.consecutiveFailures, 0);
+  t.ok(loop.state.lastSuccessAt);
+});
+
+t.test('single flight: triggers during a pass queue exactly one more pass', async (t) => {
+  let running = 0;
+  let maxRunning = 0;
+  const first = gate();
+  let calls = 0;
+  const loop = new ReconcileLoop({
+    name: 't',
+    pass: async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      calls++;
+      if (calls === 1) await first.opened;
+      running--;
+    },
+    timeoutMs: 5000,
+    backoff: { initialMs: 1, maxMs: 1 },
+    logger: memoryLogger().logger,
+  });
+  t.teardown(() => loop.stop());
+  loop.start();
+  await waitFor(() => loop.state.status === 'running');
+  for (let i = 0; i < 5; i++) loop.trigger('burst');
+  first.open();
+  await waitFor(() => loop.state.passes === 2 && loop.state.status === 'idle', { what: 'second pass' });
+  t.equal(calls, 2, 'five triggers during a pass give one more pass');
+  t.equal(maxRunning, 1, 'never two passes at once');
+});
+
+t.test('failures back off, count up, and a success resets them', async (t) => {
+  let calls = 0;
+  const outcomes: boolean[] = [];
+  const loop = new ReconcileLoop({
+    name: 't',
+    pass: async () => {
+      calls++;
+      if (calls <= 3) throw new Error(`boom ${calls}`);
+    },
+    timeoutMs: 1000,
+    backoff: { initialMs: 5, maxMs: 20 },
+    logger: memoryLogger().logger,
+    onPass: (o) => outcomes.push(o.ok),
+  });
+  t.teardown(() => loop.stop());
+  loop.start();
+  await waitFor(() => loop.state.passes === 4, { what: 'recovery' });
+  t.same(outcomes, [false, false, false, true]);
+  t.equal(loop.state.consecutiveFailures, 0);
+  t.equal(loop.state.lastError, undefined);
+});
+
+t.test('each pass runs under its timeout signal', async (t) => {
+  const loop = new ReconcileLoop({
+    name: 't',
+    pass: (signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+    timeoutMs: 20,
+    backoff: { initialMs: 10_000, maxMs: 10_000 },
+    logger: memoryLogger().logger,
+  });
+  t.teardown(() => loop.stop());
+  loop.start();
+  await waitFor(() => loop.state.consecutiveFailures === 1, { what: 'timed-out pass' });
+  t.match(loop.state.lastError, /timeout|aborted/i);
+});
+
+t.test('stop() waits for the pass in flight to finish', async (t) => {
+  const release = gate();
+  let finished = false;
+  const loop = new ReconcileLoop({
+    name: 't',
+    pass: async () => {
+      await release.opened;
+      finished = true;
+    },
+    timeoutMs: 5000,
+    backoff: { initialMs: 1, maxMs: 1 },
+    logger: memoryLogger().logger,
+  });
+  loop.start();
+  await waitFor(() => loop.state.status === 'running');
+  const stopped = loop.stop();
+  release.open();
+  await stopped;
+  t.ok(finished);
+  t.equal(loop.state.status, 'stopped');
+});
+
+t.test('isWedged: only a pass far past its timeout', async (t) => {
+  let now = 0;
+  const release = gate();
+  const loop = new ReconcileLoop({ name: 't', pass: () => release.opened, timeoutMs: 100, backoff: { initialMs: 1, maxMs: 1 }, logger: memoryLogger().logger, now: () => now });
+  loop.start();
+  await waitFor(() => loop.state.status === 'running');
+  now = 150;
+  t.notOk(loop.isWedged(100));
+  now = 250;
+  t.ok(loop.isWedged(100));
+  release.open();
+  await loop.stop();
+});
