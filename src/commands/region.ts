@@ -1,6 +1,6 @@
 /** `maas-sidecar region`: the region sidecar as a long-running process. */
-import closeWithGrace from 'close-with-grace';
 import { EXIT, type Command } from './command.js';
+import { untilSignal } from './lifecycle.js';
 import { loadRegionConfig, REGION_ENV_HELP } from '../config/region.js';
 import { RegionSidecar } from '../region/sidecar.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -41,16 +41,7 @@ async function run(argv: readonly string[]): Promise<number> {
     { address, maasUrl: config.maasUrl, publicUrl: config.publicUrl, network: config.network !== undefined, schedule: config.schedule, commandMode: config.runner.kind },
     'region sidecar listening',
   );
-  return new Promise<number>((resolve) => {
-    closeWithGrace({ delay: config.reconcileTimeoutMs + 5_000 }, async ({ signal, err }) => {
-      if (err) logger.error({ err }, 'region sidecar stopping after an error');
-      else logger.info({ signal }, 'region sidecar stopping');
-      await sidecar.stop();
-      logger.info('region sidecar stopped');
-      logger.flush();
-      resolve(err ? EXIT.failure : EXIT.ok);
-    });
-  });
+  return untilSignal(logger, 'region sidecar', config.reconcileTimeoutMs + 5_000, () => sidecar.stop());
 }
 
 export const regionCommand: Command = {

@@ -2,8 +2,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import closeWithGrace from 'close-with-grace';
 import { EXIT, type Command } from './command.js';
+import { untilSignal } from './lifecycle.js';
 import { ConfigError } from '../errors.js';
 import { buildSimulator } from '../simulator/server.js';
 import { DEFAULT_PROVISIONING_CIDR } from '../simulator/model.js';
@@ -105,14 +105,7 @@ async function run(argv: readonly string[]): Promise<number> {
   await simulator.bindStandins(address);
   logger.info({ url, stateDir, bin: join(stateDir, 'bin') }, 'simulator listening');
 
-  return new Promise<number>((resolveExit) => {
-    closeWithGrace({ delay: 5_000 }, async ({ signal, err }) => {
-      if (err) logger.error({ err }, 'simulator stopping after an error');
-      else logger.info({ signal }, 'simulator stopping');
-      await simulator.app.close();
-      resolveExit(err ? EXIT.failure : EXIT.ok);
-    });
-  });
+  return untilSignal(logger, 'simulator', 5_000, () => simulator.app.close());
 }
 
 export const simulatorCommand: Command = {

@@ -33,6 +33,11 @@ subnets:
     dynamicRange: { start: 10.7.200.100, end: 10.7.200.200 }
 `;
 
+/** BASE_YAML plus a reserved range and a setting: every resource kind the reconciler writes. */
+export const FULL_YAML = `${BASE_YAML}    reservedRanges: [{ start: 10.7.200.2, end: 10.7.200.9, comment: switches }]
+settings: { upstream_dns: 192.0.2.53 }
+`;
+
 export function desired(yaml = BASE_YAML): DesiredNetwork {
   return parseNetworkConfig(yaml, 'network.yaml');
 }

@@ -3,21 +3,10 @@ import { startSimulator, type TestSimulator } from '../../helpers/simulator.js';
 import { connectRack } from '../../helpers/racks.js';
 import { memoryLogger } from '../../helpers/silent-logger.js';
 import { reconcileNetwork } from '../../../src/region/network/reconcile.js';
-import { parseNetworkConfig } from '../../../src/region/network/desired.js';
+import { desired, FULL_YAML } from '../../helpers/network.js';
 import { MaasClient, type RequestEvent } from '../../../src/maas/client.js';
 
-const DESIRED = parseNetworkConfig(
-  `
-subnets:
-  - cidr: 10.7.200.0/24
-    gateway: 10.7.200.1
-    dnsServers: [10.7.200.1]
-    dynamicRange: { start: 10.7.200.100, end: 10.7.200.200 }
-    reservedRanges: [{ start: 10.7.200.2, end: 10.7.200.9, comment: switches }]
-settings: { upstream_dns: 192.0.2.53 }
-`,
-  'network.yaml',
-);
+const DESIRED = desired(FULL_YAML);
 
 function counting(s: TestSimulator) {
   const events: RequestEvent[] = [];
