@@ -30,6 +30,8 @@ export interface LoopOptions {
   readonly backoff: BackoffPolicy;
   readonly logger: Logger;
   readonly onPass?: (outcome: PassOutcome) => void;
+  /** On stop(), abort the pass in flight (its signal fires) instead of letting it finish. */
+  readonly abortOnStop?: boolean;
   readonly now?: () => number;
   readonly random?: () => number;
 }
@@ -40,6 +42,7 @@ export class ReconcileLoop {
   #stopped = false;
   #wake: (() => void) | undefined;
   #running: Promise<void> | undefined;
+  readonly #stopping = new AbortController();
   readonly #options: LoopOptions;
   readonly #now: () => number;
 
@@ -72,9 +75,10 @@ export class ReconcileLoop {
     if (this.#state.consecutiveFailures === 0) this.#wake?.();
   }
 
-  /** Stops scheduling; a pass in flight finishes first (it has its own timeout). */
+  /** Stops scheduling; a pass in flight finishes first (it has its own timeout) or, with abortOnStop, is aborted. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    if (this.#options.abortOnStop) this.#stopping.abort(new Error('stopping'));
     this.#wake?.();
     await this.#running;
     this.#state = { ...this.#state, status: 'stopped' };
@@ -103,7 +107,7 @@ export class ReconcileLoop {
     const log = this.#options.logger.child({ loop: this.#options.name, pass: this.#state.passes + 1 });
     let outcome: PassOutcome;
     try {
-      await this.#options.pass(AbortSignal.timeout(this.#options.timeoutMs));
+      await this.#options.pass(AbortSignal.any([AbortSignal.timeout(this.#options.timeoutMs), this.#stopping.signal]));
       outcome = { ok: true, seconds: (this.#now() - started) / 1000 };
       const { lastError: _cleared, runningSince: _done, ...rest } = this.#state;
       this.#state = { ...rest, status: 'idle', passes: rest.passes + 1, consecutiveFailures: 0, lastSuccessAt: this.#now() };

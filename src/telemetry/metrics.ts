@@ -83,3 +83,52 @@ export function createRegionMetrics(registry: Registry, sources: RegionGaugeSour
     },
   };
 }
+
+export const REGISTRATION_RESULTS = ['success', 'failure', 'timeout'] as const;
+const DHCPD_STATES = ['unknown', 'running', 'degraded', 'dead', 'off'] as const;
+
+export type RackMetrics = ReturnType<typeof createRackMetrics>;
+
+export interface RackGaugeSources {
+  /** Seconds since this rack first saw the region's current generation. */
+  readonly generationAgeSeconds: () => number | undefined;
+  readonly dhcpdState: () => string | undefined;
+}
+
+export function createRackMetrics(registry: Registry, sources: RackGaugeSources) {
+  const registrations = new Counter({ name: 'maas_sidecar_registrations_total', help: 'maas-rack register runs by result.', labelNames: ['result'] as const, registers: [registry] });
+  for (const result of REGISTRATION_RESULTS) registrations.inc({ result }, 0);
+  return {
+    ...commonMetrics(registry),
+    registrations,
+    registrationDuration: new Histogram({
+      name: 'maas_sidecar_registration_duration_seconds',
+      help: 'Duration of maas-rack register runs.',
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+    regionReachable: new Gauge({ name: 'maas_sidecar_region_reachable', help: '1 when the last request to the region sidecar got an answer.', registers: [registry] }),
+    lastWatch: new Gauge({ name: 'maas_sidecar_last_watch_success_timestamp_seconds', help: 'Unix time of the last successful watch of the region sidecar.', registers: [registry] }),
+    registered: new Gauge({ name: 'maas_sidecar_rack_registered', help: '1 when MAAS lists this rack with rackd running.', registers: [registry] }),
+    generationAge: new Gauge({
+      name: 'maas_sidecar_generation_age_seconds',
+      help: 'Seconds since this rack first saw the current region generation.',
+      registers: [registry],
+      collect() {
+        const age = sources.generationAgeSeconds();
+        if (age === undefined) this.reset();
+        else this.set(age);
+      },
+    }),
+    dhcpdState: new Gauge({
+      name: 'maas_sidecar_rack_dhcpd_state',
+      help: 'dhcpd state of this rack as MAAS reports it (1 for the current state).',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        const current = sources.dhcpdState();
+        for (const state of DHCPD_STATES) this.set({ state }, state === current ? 1 : 0);
+      },
+    }),
+  };
+}

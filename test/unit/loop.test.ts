@@ -121,3 +121,25 @@ t.test('isWedged: only a pass far past its timeout', async (t) => {
   release.open();
   await loop.stop();
 });
+
+t.test('abortOnStop: stop() aborts the pass in flight through its signal', async (t) => {
+  let aborted = false;
+  const loop = new ReconcileLoop({
+    name: 't',
+    pass: (signal) =>
+      new Promise((_resolve, reject) =>
+        signal.addEventListener('abort', () => {
+          aborted = true;
+          reject(signal.reason);
+        }),
+      ),
+    timeoutMs: 60_000,
+    backoff: { initialMs: 1, maxMs: 1 },
+    logger: memoryLogger().logger,
+    abortOnStop: true,
+  });
+  loop.start();
+  await waitFor(() => loop.state.status === 'running');
+  await loop.stop();
+  t.ok(aborted);
+});

@@ -1,0 +1,47 @@
+/** `maas-sidecar rack`: the rack sidecar as a long-running process. */
+import { EXIT, type Command } from './command.js';
+import { untilSignal } from './lifecycle.js';
+import { loadRackConfig, RACK_ENV_HELP } from '../config/rack.js';
+import { RackSidecar } from '../rack/sidecar.js';
+import { createLogger } from '../telemetry/logger.js';
+import { newRegistry } from '../telemetry/metrics.js';
+import { parseFlags } from '../util/args.js';
+
+const width = Math.max(...RACK_ENV_HELP.map(([name]) => name.length));
+
+const HELP = `Usage: maas-sidecar rack
+
+Runs beside a MAAS rack controller: watches the region sidecar for the region URL and shared
+secret (long-polling), runs "maas-rack register --url URL --secret SECRET" only when this rack is
+not registered with them (or MAAS shows it unknown or rackd dead past a grace period), confirms
+through the region that MAAS lists it with rackd running, and reports its DHCP state.
+
+Configuration comes from the environment (a file for the token):
+${RACK_ENV_HELP.map(([name, text]) => `  ${name.padEnd(width)}  ${text}`).join('\n')}
+
+HTTP (SIDECAR_LISTEN_PORT): /healthz, /readyz (region reachable, registered and confirmed, dhcpd
+running where this rack serves DHCP, interfaces on RACK_PROVISIONING_CIDRS), /metrics, /v1/status.
+
+Exit codes: 0 after SIGTERM, 1 on failure, 2 on bad configuration.
+`;
+
+async function run(argv: readonly string[]): Promise<number> {
+  const { values } = parseFlags(argv, {});
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  const config = loadRackConfig(process.env);
+  const logger = createLogger({ level: config.logLevel, name: 'maas-sidecar-rack' });
+  const sidecar = new RackSidecar(config, logger, newRegistry());
+  const address = await sidecar.start();
+  logger.info({ address, hostname: config.hostname, regionSidecarUrl: config.regionSidecarUrl, commandMode: config.runner.kind }, 'rack sidecar listening');
+  return untilSignal(logger, 'rack sidecar', 10_000, () => sidecar.stop());
+}
+
+export const rackCommand: Command = {
+  name: 'rack',
+  summary: 'run the rack sidecar (learn the secret, register, stay registered)',
+  help: HELP,
+  run,
+};

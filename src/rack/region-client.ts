@@ -1,0 +1,108 @@
+/**
+ * The rack's client of the region sidecar's /v1 API. Everything received is validated before use;
+ * a malformed answer is an error of its own kind, never acted on.
+ */
+import { Compile } from 'typebox/compile';
+import { RackStatusSchema, RegionInfoSchema, type RackStatus, type RegionInfo } from '../protocol/v1.js';
+import { SidecarError } from '../errors.js';
+
+export class MalformedAnswerError extends SidecarError {
+  readonly code = 'MAAS_SIDECAR_ERR_MALFORMED_ANSWER';
+}
+
+export class RegionUnavailableError extends SidecarError {
+  readonly code = 'MAAS_SIDECAR_ERR_REGION_UNAVAILABLE';
+}
+
+export type WatchResult =
+  | { readonly kind: 'changed'; readonly info: RegionInfo }
+  | { readonly kind: 'unchanged' }
+  | { readonly kind: 'notReady'; readonly reason: string };
+
+const regionInfo = Compile(RegionInfoSchema);
+const rackStatus = Compile(RackStatusSchema);
+
+/** The secret must be hex, the URL http(s) with a host: a rack never registers with anything else. */
+export function validateRegionInfo(body: unknown): RegionInfo {
+  if (!regionInfo.Check(body)) {
+    const first = regionInfo.Errors(body)[0];
+    throw new MalformedAnswerError(`region answer does not match /v1/region: ${first ? `${first.instancePath || '/'} ${first.message}` : 'unknown shape'}`);
+  }
+  let url: URL;
+  try {
+    url = new URL(body.url);
+  } catch {
+    throw new MalformedAnswerError('region answer carries a URL that does not parse');
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.hostname === '' || url.username !== '' || url.password !== '') {
+    throw new MalformedAnswerError('region answer carries a URL that is not http(s) with a host');
+  }
+  if (!body.ready) throw new MalformedAnswerError('region answered 200 but not ready');
+  return { ...body, url: body.url.replace(/\/+$/, '') };
+}
+
+export interface RegionClientOptions {
+  readonly baseUrl: string;
+  readonly token: string;
+  readonly timeoutMs: number;
+}
+
+export class RegionClient {
+  constructor(private readonly options: RegionClientOptions) {}
+
+  /** Long-polls /v1/region: answers at once when `seen` is stale, else within `waitSeconds`. */
+  async watch(seen: string | undefined, waitSeconds: number, signal: AbortSignal): Promise<WatchResult> {
+    const response = await this.#fetch(`/v1/region?wait=${waitSeconds}`, {
+      headers: seen ? { 'if-none-match': `"${seen}"` } : {},
+      signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs + waitSeconds * 1000)]),
+    });
+    if (response.status === 304) return { kind: 'unchanged' };
+    const body = await this.#json(response);
+    if (response.status === 503) {
+      const reason = typeof (body as { reason?: unknown })?.reason === 'string' ? (body as { reason: string }).reason : 'not ready';
+      return { kind: 'notReady', reason: reason.slice(0, 200) };
+    }
+    if (response.status !== 200) throw new RegionUnavailableError(`region sidecar answered ${response.status}`);
+    const info = validateRegionInfo(body);
+    const etag = response.headers.get('etag');
+    if (etag !== null && etag !== `"${info.generation}"`) throw new MalformedAnswerError('region answer ETag does not match its generation');
+    return { kind: 'changed', info };
+  }
+
+  async rackStatus(hostname: string, signal: AbortSignal): Promise<RackStatus> {
+    const response = await this.#fetch(`/v1/racks/${encodeURIComponent(hostname)}`, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs)]) });
+    if (response.status !== 200) throw new RegionUnavailableError(`region sidecar answered ${response.status} for this rack's status`);
+    const body = await this.#json(response);
+    if (!rackStatus.Check(body)) throw new MalformedAnswerError('rack status answer does not match /v1/racks');
+    if (body.hostname !== hostname) throw new MalformedAnswerError('rack status answer is about another rack');
+    return body;
+  }
+
+  async requestReconcile(signal: AbortSignal): Promise<void> {
+    const response = await this.#fetch('/v1/reconcile', { method: 'POST', signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs)]) });
+    if (response.status !== 202) throw new RegionUnavailableError(`region sidecar answered ${response.status} to a reconcile request`);
+  }
+
+  async #fetch(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(`${this.options.baseUrl}${path}`, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${this.options.token}` },
+        redirect: 'error',
+      });
+    } catch (err) {
+      if ((init.signal as AbortSignal | undefined)?.aborted && (err as Error).name === 'AbortError') throw err;
+      throw new RegionUnavailableError(`region sidecar unreachable: ${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`, { cause: err });
+    }
+  }
+
+  async #json(response: Response): Promise<unknown> {
+    const text = await response.text();
+    if (text.length > 64 * 1024) throw new MalformedAnswerError('region answer is too large');
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new MalformedAnswerError(`region answer (${response.status}) is not JSON`);
+    }
+  }
+}

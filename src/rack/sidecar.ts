@@ -1,0 +1,256 @@
+/**
+ * The rack sidecar: watches the region sidecar (long-poll), registers this rack only when needed
+ * (single flight, retried with backoff), confirms through the region that MAAS lists it with rackd
+ * running, and reports its DHCP/gateway view.
+ */
+import cron from 'node-cron';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { RackConfig } from '../config/rack.js';
+import type { RackStatus, RegionInfo } from '../protocol/v1.js';
+import { createRunner, type Runner } from '../exec/runner.js';
+import { ReconcileLoop } from '../reconcile/loop.js';
+import { buildServer } from '../http/server.js';
+import { createRackMetrics, type RackMetrics } from '../telemetry/metrics.js';
+import { ExecError, NotConvergedError } from '../errors.js';
+import { backoffDelay, sleep } from '../util/backoff.js';
+import { MalformedAnswerError, RegionClient } from './region-client.js';
+import { readLocalRegistration } from './local-registration.js';
+import { decide, isUnhealthy } from './decide.js';
+
+const WATCH_BACKOFF = { initialMs: 250, maxMs: 15_000 };
+const CONFIRM_POLL_MS = 250;
+
+export class RackSidecar {
+  readonly metrics: RackMetrics;
+  readonly loop: ReconcileLoop;
+  readonly app;
+  #region: RegionInfo | undefined;
+  #regionSeenAt: number | undefined;
+  #regionReachable = false;
+  #status: RackStatus | undefined;
+  #unhealthySince: number | undefined;
+  #confirmed = false;
+  #watching: Promise<void> | undefined;
+  #cronTask: ReturnType<typeof cron.schedule> | undefined;
+  readonly #stopping = new AbortController();
+  readonly #client: RegionClient;
+  readonly #runner: Runner;
+  readonly #now: () => number;
+
+  constructor(
+    private readonly config: RackConfig,
+    private readonly logger: Logger,
+    registry: Registry,
+    now: () => number = Date.now,
+  ) {
+    this.#now = now;
+    this.#client = new RegionClient({ baseUrl: config.regionSidecarUrl, token: config.token, timeoutMs: config.regionTimeoutMs });
+    this.#runner = createRunner({ mode: config.runner, timeoutMs: config.commandTimeoutMs, logger });
+    this.metrics = createRackMetrics(registry, {
+      generationAgeSeconds: () => (this.#regionSeenAt === undefined ? undefined : (this.#now() - this.#regionSeenAt) / 1000),
+      dhcpdState: () => this.#status?.dhcpd,
+    });
+    this.loop = new ReconcileLoop({
+      name: 'rack',
+      pass: (signal) => this.#pass(signal),
+      timeoutMs: config.commandTimeoutMs + config.confirmTimeoutMs + 30_000,
+      backoff: { initialMs: 500, maxMs: 30_000 },
+      logger,
+      // A half-run maas-rack must not outlive the sidecar: stopping aborts it (and its process group).
+      abortOnStop: true,
+      onPass: ({ ok, seconds }) => {
+        this.metrics.reconcileTotal.inc({ result: ok ? 'success' : 'failure' });
+        this.metrics.reconcileDuration.observe(seconds);
+        if (ok) this.metrics.lastSuccess.set(this.#now() / 1000);
+      },
+    });
+    this.app = buildServer({
+      logger,
+      registry,
+      liveness: () => (this.loop.isWedged(30_000) ? 'rack loop wedged' : undefined),
+      readiness: {
+        region: () => {
+          if (!this.#regionReachable) throw new Error('region sidecar not reachable');
+        },
+        registered: () => {
+          if (!this.#confirmed) throw new Error('rack not confirmed registered by MAAS');
+        },
+        dhcp: () => {
+          const problem = this.#dhcpProblem();
+          if (problem) throw new Error(problem);
+        },
+        subnets: () => {
+          const missing = this.#missingSubnets();
+          if (missing.length > 0) throw new Error(`no interface on ${missing.join(', ')}`);
+        },
+      },
+    });
+    this.app.get('/v1/status', async () => this.status());
+  }
+
+  async start(): Promise<string> {
+    const address = await this.app.listen({ host: this.config.listen.host, port: this.config.listen.port });
+    this.loop.start();
+    this.#watching = this.#watch();
+    this.#cronTask = cron.schedule(this.config.schedule, () => this.loop.trigger('schedule'));
+    return address;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    await this.#cronTask?.stop();
+    await this.#watching;
+    await this.loop.stop();
+    await this.app.close();
+  }
+
+  /** What this rack knows, without secrets. */
+  status(): Record<string, unknown> {
+    const { lastError, ...loop } = this.loop.state;
+    return {
+      hostname: this.config.hostname,
+      regionReachable: this.#regionReachable,
+      generation: this.#region?.generation ?? null,
+      registered: this.#confirmed,
+      systemId: this.#status?.systemId ?? null,
+      rackd: this.#status?.rackd ?? 'unknown',
+      dhcpd: this.#status?.dhcpd ?? 'unknown',
+      subnets: this.#status?.subnets ?? [],
+      missingSubnets: this.#missingSubnets(),
+      dhcpProblem: this.#dhcpProblem() ?? null,
+      loop: { ...loop, ...(lastError === undefined ? {} : { lastError }) },
+    };
+  }
+
+  /** Long-polls the region sidecar for ever; errors back off and keep the last known good state. */
+  async #watch(): Promise<void> {
+    const signal = this.#stopping.signal;
+    const log = this.logger.child({ component: 'watch' });
+    let failures = 0;
+    let lastNotReady: string | undefined;
+    while (!signal.aborted) {
+      try {
+        const result = await this.#client.watch(this.#region?.generation, this.config.watchWaitSeconds, signal);
+        failures = 0;
+        this.#setReachable(true);
+        this.metrics.lastWatch.set(this.#now() / 1000);
+        if (result.kind === 'changed' && result.info.generation !== this.#region?.generation) {
+          this.#region = result.info;
+          this.#regionSeenAt = this.#now();
+          lastNotReady = undefined;
+          log.info({ generation: result.info.generation, url: result.info.url }, 'region generation changed');
+          this.loop.trigger('region changed');
+        } else if (result.kind === 'notReady') {
+          if (lastNotReady !== result.reason) log.info({ reason: result.reason }, 'region not ready');
+          lastNotReady = result.reason;
+          await sleep(1_000, signal);
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        failures++;
+        this.#setReachable(false);
+        if (err instanceof MalformedAnswerError) this.metrics.rejected.inc({ reason: 'malformed_answer' });
+        const delay = backoffDelay(failures - 1, WATCH_BACKOFF);
+        log.warn({ reason: (err as Error).message, code: (err as { code?: string }).code, retryInMs: delay }, 'watching the region failed');
+        await sleep(delay, signal).catch(() => undefined);
+      }
+    }
+  }
+
+  #setReachable(reachable: boolean): void {
+    this.#regionReachable = reachable;
+    this.metrics.regionReachable.set(reachable ? 1 : 0);
+  }
+
+  /** One level-based pass: read disk and MAAS's view, decide, maybe register and confirm. */
+  async #pass(signal: AbortSignal): Promise<void> {
+    const region = this.#region;
+    if (!region) return;
+    const local = await readLocalRegistration(this.config.rackdConf, this.config.secretFile);
+    const status = await this.#fetchStatus(signal);
+    const decision = decide({ region, local, status, unhealthySince: this.#unhealthySince, now: this.#now(), graceMs: this.config.graceMs });
+    if (!decision.register) {
+      if (status && !isUnhealthy(status)) this.#setConfirmed(true);
+      return;
+    }
+    this.logger.info({ reason: decision.reason, generation: region.generation }, 'registering the rack');
+    this.#setConfirmed(false);
+    await this.#register(region, signal);
+    // The grace clock restarts: MAAS needs a moment to see the new rackd.
+    this.#unhealthySince = this.#now();
+    await this.#client.requestReconcile(signal).catch((err: unknown) => this.logger.warn({ reason: (err as Error).message }, 'could not ask the region for a reconcile'));
+    await this.#confirm(signal);
+  }
+
+  async #fetchStatus(signal: AbortSignal): Promise<RackStatus | undefined> {
+    try {
+      const status = await this.#client.rackStatus(this.config.hostname, signal);
+      this.#status = status;
+      if (isUnhealthy(status)) this.#unhealthySince ??= this.#now();
+      else this.#unhealthySince = undefined;
+      return status;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (err instanceof MalformedAnswerError) this.metrics.rejected.inc({ reason: 'malformed_answer' });
+      this.logger.warn({ reason: (err as Error).message }, 'could not read this rack\'s status from the region');
+      return undefined;
+    }
+  }
+
+  async #register(region: RegionInfo, signal: AbortSignal): Promise<void> {
+    const started = performance.now();
+    try {
+      const result = await this.#runner({
+        command: this.config.rackCommand,
+        args: ['register', '--url', region.url, '--secret', region.secret],
+        secrets: [region.secret],
+        signal,
+      });
+      if (result.exitCode !== 0) {
+        throw new ExecError(`${this.config.rackCommand} register failed (exit ${result.exitCode}): ${result.stderr.trim().slice(0, 500) || result.stdout.trim().slice(0, 500)}`, result.exitCode, false);
+      }
+      this.metrics.registrations.inc({ result: 'success' });
+      this.logger.info({ seconds: (performance.now() - started) / 1000 }, 'rack registered');
+    } catch (err) {
+      this.metrics.registrations.inc({ result: err instanceof ExecError && err.timedOut ? 'timeout' : 'failure' });
+      throw err;
+    } finally {
+      this.metrics.registrationDuration.observe((performance.now() - started) / 1000);
+    }
+  }
+
+  /** Waits, through the region, until MAAS lists this rack with rackd running. */
+  async #confirm(signal: AbortSignal): Promise<void> {
+    const deadline = this.#now() + this.config.confirmTimeoutMs;
+    while (this.#now() < deadline) {
+      const status = await this.#fetchStatus(signal);
+      if (status && !isUnhealthy(status)) {
+        this.#setConfirmed(true);
+        this.logger.info({ systemId: status.systemId }, 'MAAS lists the rack with rackd running');
+        return;
+      }
+      await sleep(CONFIRM_POLL_MS, signal);
+    }
+    throw new NotConvergedError(`MAAS did not list ${this.config.hostname} with rackd running within ${this.config.confirmTimeoutMs} ms of registering`);
+  }
+
+  #setConfirmed(confirmed: boolean): void {
+    this.#confirmed = confirmed;
+    this.metrics.registered.set(confirmed ? 1 : 0);
+  }
+
+  /** Where this rack is a VLAN's primary or secondary and DHCP is on, dhcpd must run. */
+  #dhcpProblem(): string | undefined {
+    const status = this.#status;
+    if (!status) return undefined;
+    const serving = status.subnets.filter((s) => s.dhcpOn && s.role !== 'none');
+    if (serving.length > 0 && status.dhcpd !== 'running') return `dhcpd is ${status.dhcpd} while serving ${serving.map((s) => s.cidr).join(', ')}`;
+    return undefined;
+  }
+
+  #missingSubnets(): string[] {
+    const have = new Set(this.#status?.subnets.map((s) => s.cidr) ?? []);
+    return this.config.provisioningCidrs.filter((cidr) => !have.has(cidr));
+  }
+}
