@@ -137,3 +137,67 @@ export async function stackSecrets(sim: SimProcess): Promise<string[]> {
   const [, tk, ts] = key.trim().split(':');
   return [TOKEN, PASSWORD, await readFile(join(sim.dir, 'secret'), 'utf8'), tk ?? '', ts ?? ''].filter((s) => s.length > 0);
 }
+
+export interface RackProcess {
+  readonly proc: RunningProcess;
+  readonly base: string;
+  readonly dir: string;
+  readonly hostname: string;
+  status(): Promise<{ registered: boolean; regionReachable: boolean; generation: string | null; systemId: string | null; dhcpd: string; subnets: { role: string }[] }>;
+  metrics(): Promise<string>;
+  ready(): Promise<boolean>;
+  output(): string;
+}
+
+/** A rack sidecar whose maas-rack is the simulator's stand-in, with its rack files in `dir`. */
+export async function startRackProcess(
+  t: Teardownable,
+  sim: SimProcess,
+  regionBase: string,
+  hostname: string,
+  options: { dir?: string; env?: Record<string, string> } = {},
+): Promise<RackProcess> {
+  const dir = options.dir ?? (await tempDir(t, `maas-rack-${hostname}-`));
+  const tokenFile = join(dir, 'token');
+  await writeFile(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+  const port = await closedPort();
+  const proc = startCli(t, ['rack'], {
+    PATH: `${join(sim.dir, 'bin')}:${process.env.PATH ?? ''}`,
+    REGION_SIDECAR_URL: regionBase,
+    SIDECAR_TOKEN_FILE: tokenFile,
+    RACK_HOSTNAME: hostname,
+    RACKD_CONF_FILE: join(dir, 'rackd.conf'),
+    RACK_SECRET_FILE: join(dir, 'secret'),
+    RACK_PROVISIONING_CIDRS: '10.7.200.0/24',
+    SIDECAR_LISTEN_HOST: '127.0.0.1',
+    SIDECAR_LISTEN_PORT: String(port),
+    RECONCILE_SCHEDULE: '*/1 * * * * *',
+    REREGISTER_GRACE_SECONDS: '3',
+    CONFIRM_TIMEOUT_SECONDS: '10',
+    WATCH_WAIT_SECONDS: '20',
+    LOG_LEVEL: 'debug',
+    // What the real maas-rack reads (and the stand-in too): where rackd.conf and the secret live.
+    MAAS_CLUSTER_CONFIG: join(dir, 'rackd.conf'),
+    MAAS_DATA: dir,
+    MAAS_SIM_RACK_HOSTNAME: hostname,
+    ...options.env,
+  });
+  await proc.waitForLog('rack sidecar listening');
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    proc,
+    base,
+    dir,
+    hostname,
+    status: async () => (await (await fetch(`${base}/v1/status`)).json()) as Awaited<ReturnType<RackProcess['status']>>,
+    metrics: async () => (await fetch(`${base}/metrics`)).text(),
+    ready: async () => (await fetch(`${base}/readyz`)).status === 200,
+    output: () => [...proc.stdout, ...proc.stderr].join('\n'),
+  };
+}
+
+/** The value of an unlabelled or labelled sample in Prometheus text, or undefined. */
+export function sample(metrics: string, name: string): number | undefined {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
