@@ -140,7 +140,7 @@ export class RackSidecar {
           this.#regionSeenAt = this.#now();
           lastNotReady = undefined;
           log.info({ generation: result.info.generation, url: result.info.url }, 'region generation changed');
-          this.loop.trigger('region changed');
+          this.loop.trigger('region changed', { urgent: true });
         } else if (result.kind === 'notReady') {
           if (lastNotReady !== result.reason) log.info({ reason: result.reason }, 'region not ready');
           lastNotReady = result.reason;
@@ -180,7 +180,7 @@ export class RackSidecar {
     // The grace clock restarts: MAAS needs a moment to see the new rackd.
     this.#unhealthySince = this.#now();
     await this.#client.requestReconcile(signal).catch((err: unknown) => this.logger.warn({ reason: (err as Error).message }, 'could not ask the region for a reconcile'));
-    await this.#confirm(signal);
+    await this.#confirm(region.generation, signal);
   }
 
   async #fetchStatus(signal: AbortSignal): Promise<RackStatus | undefined> {
@@ -220,10 +220,14 @@ export class RackSidecar {
     }
   }
 
-  /** Waits, through the region, until MAAS lists this rack with rackd running. */
-  async #confirm(signal: AbortSignal): Promise<void> {
+  /**
+   * Waits, through the region, until MAAS lists this rack with rackd running. Newer region
+   * information ends the wait: the pass it triggers decides afresh.
+   */
+  async #confirm(generation: string, signal: AbortSignal): Promise<void> {
     const deadline = this.#now() + this.config.confirmTimeoutMs;
     while (this.#now() < deadline) {
+      if (this.#region?.generation !== generation) return;
       const status = await this.#fetchStatus(signal);
       if (status && !isUnhealthy(status)) {
         this.#setConfirmed(true);

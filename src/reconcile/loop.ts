@@ -67,12 +67,15 @@ export class ReconcileLoop {
     this.#running = this.#run();
   }
 
-  /** Run a pass as soon as possible; never a second concurrent one. */
-  trigger(reason: string): void {
+  /**
+   * Run a pass as soon as possible; never a second concurrent one. During a failure backoff a
+   * trigger waits for the backoff to end, unless it is `urgent` (news that may fix the failure).
+   */
+  trigger(reason: string, options: { urgent?: boolean } = {}): void {
     if (this.#stopped) return;
     this.#options.logger.debug({ loop: this.#options.name, reason }, 'reconcile triggered');
     this.#triggered = true;
-    if (this.#state.consecutiveFailures === 0) this.#wake?.();
+    if (this.#state.consecutiveFailures === 0 || options.urgent) this.#wake?.();
   }
 
   /** Stops scheduling; a pass in flight finishes first (it has its own timeout) or, with abortOnStop, is aborted. */

@@ -143,3 +143,27 @@ t.test('abortOnStop: stop() aborts the pass in flight through its signal', async
   await loop.stop();
   t.ok(aborted);
 });
+
+t.test('an urgent trigger cuts a failure backoff short; a plain one waits', async (t) => {
+  let calls = 0;
+  const loop = new ReconcileLoop({
+    name: 't',
+    pass: async () => {
+      calls++;
+      if (calls === 1) throw new Error('first pass fails');
+    },
+    timeoutMs: 1000,
+    backoff: { initialMs: 60_000, maxMs: 60_000 },
+    logger: memoryLogger().logger,
+  });
+  t.teardown(() => loop.stop());
+  loop.start();
+  await waitFor(() => loop.state.consecutiveFailures === 1, { what: 'a failed pass' });
+  loop.trigger('plain');
+  // Proving a negative needs a bounded look: give a wrongly woken loop ample turns to run.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(calls, 1, 'a plain trigger does not bypass the backoff');
+  loop.trigger('news', { urgent: true });
+  await waitFor(() => loop.state.passes === 2, { what: 'the urgent pass' });
+  t.equal(loop.state.consecutiveFailures, 0);
+});
