@@ -1,12 +1,13 @@
 /** `maas-sidecar <command>`: argv → command, --help and --version, exit codes 0/1/2. */
 import { readFileSync } from 'node:fs';
 import { EXIT, type Command } from './commands/command.js';
+import { demoCommand } from './commands/demo.js';
 import { rackCommand } from './commands/rack.js';
 import { regionCommand } from './commands/region.js';
 import { simulatorCommand } from './commands/simulator.js';
 import { ConfigError } from './errors.js';
 
-const COMMANDS: readonly Command[] = [regionCommand, rackCommand, simulatorCommand];
+const COMMANDS: readonly Command[] = [demoCommand, regionCommand, rackCommand, simulatorCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

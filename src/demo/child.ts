@@ -1,0 +1,71 @@
+/** A demo child process: our own CLI with its JSON log lines parsed and kept in a log file. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../bin/maas-sidecar.js', import.meta.url));
+
+export type LogLine = Record<string, unknown> & { msg?: string };
+
+export class DemoChild {
+  readonly process: ChildProcess;
+  readonly tail: string[] = [];
+  readonly exited: Promise<number | null>;
+  #listeners: ((line: LogLine) => void)[] = [];
+
+  constructor(
+    readonly name: string,
+    args: readonly string[],
+    env: NodeJS.ProcessEnv,
+    logFile: string,
+  ) {
+    this.process = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = createWriteStream(logFile, { flags: 'a' });
+    let partial = '';
+    const onData = (chunk: Buffer) => {
+      log.write(chunk);
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        this.tail.push(line);
+        if (this.tail.length > 20) this.tail.shift();
+        let parsed: LogLine | undefined;
+        try {
+          parsed = JSON.parse(line) as LogLine;
+        } catch {
+          parsed = undefined;
+        }
+        if (parsed) for (const listener of this.#listeners) listener(parsed);
+      }
+    };
+    this.process.stdout?.on('data', onData);
+    this.process.stderr?.on('data', onData);
+    this.exited = new Promise((resolve) => this.process.once('exit', (code) => {
+      log.end();
+      resolve(code);
+    }));
+  }
+
+  onLog(listener: (line: LogLine) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Resolves with the first log line whose msg is `msg`. */
+  waitForLog(msg: string): Promise<LogLine> {
+    return new Promise((resolve, reject) => {
+      this.onLog((line) => {
+        if (line.msg === msg) resolve(line);
+      });
+      void this.exited.then((code) => reject(new Error(`${this.name} exited (code ${code}) before "${msg}"`)));
+    });
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
+    this.process.kill('SIGTERM');
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}

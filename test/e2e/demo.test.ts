@@ -1,0 +1,46 @@
+/** `maas-sidecar demo` (npm start) as a newcomer runs it. */
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startCli } from '../helpers/process.js';
+import { waitFor } from '../helpers/wait.js';
+import { ApiKey } from '../../src/maas/api-key.js';
+import { MaasClient } from '../../src/maas/client.js';
+
+const processesMentioning = (text: string) =>
+  execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes(text) && !line.includes('ps -eo'));
+
+t.test('the demo converges, corrects drift, and Ctrl-C stops every process', async (t) => {
+  const demo = startCli(t, ['demo', '--racks', '2', '--keep']);
+  await waitFor(() => demo.stdout.some((l) => l.includes('converged:')), { what: 'converged line', timeoutMs: 60_000 });
+  const out = demo.stdout.join('\n');
+  for (const step of ['MAAS region API (simulated)', 'region controller answers', 'admin API key obtained', 'region secret published', 'rack-1 registered', 'rack-2 registered', 'DHCP on, primary rack', 'secondary rack']) {
+    t.match(out, step);
+  }
+  const dir = /logs and state in (\S+)\)/.exec(out)?.[1] ?? '';
+  const readyz = /(http:\/\/127\.0\.0\.1:\d+)\/readyz/.exec(out)?.[1] ?? '';
+  const maasUrl = /\(simulated\) at (\S+)/.exec(out)?.[1] ?? '';
+  t.equal((await fetch(`${readyz}/readyz`)).status, 200, 'the printed /readyz answers ready');
+  t.match(await (await fetch(`${readyz}/metrics`)).text(), /maas_sidecar_region_ready 1/);
+
+  const admin = new MaasClient({ url: maasUrl, apiKey: ApiKey.parse(await readFile(join(dir, 'maas', 'api-key'), 'utf8')) });
+  await admin.updateVlan(0, 0, { dhcp_on: false });
+  await waitFor(async () => (await admin.getVlan(0, 0)).dhcp_on, { what: 'DHCP turned back on', timeoutMs: 20_000 });
+
+  demo.child.kill('SIGINT');
+  t.equal(await demo.exited, 0);
+  t.match(demo.stdout.join('\n'), /Stopped\./);
+  t.same(processesMentioning(dir), [], 'no demo child left running');
+  const { rm } = await import('node:fs/promises');
+  await rm(dir, { recursive: true, force: true });
+});
+
+t.test('demo flags are validated', async (t) => {
+  const demo = startCli(t, ['demo', '--racks', '0', '--region-port', 'x']);
+  t.equal(await demo.exited, 2);
+  t.match(demo.stderr.join('\n'), /--racks must be a whole number from 1 to 8/);
+  t.match(demo.stderr.join('\n'), /--region-port must be an integer/);
+});
