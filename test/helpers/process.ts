@@ -16,8 +16,10 @@ export interface RunningProcess {
   exited: Promise<number | null>;
 }
 
-export function startCli(t: Teardownable, args: readonly string[], env: NodeJS.ProcessEnv = {}): RunningProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `prefix` runs the CLI under another command, e.g. `['ip', 'netns', 'exec', 'ns1']`. */
+export function startCli(t: Teardownable, args: readonly string[], env: NodeJS.ProcessEnv = {}, prefix: readonly string[] = []): RunningProcess {
+  const argv = [...prefix, process.execPath, CLI, ...args];
+  const child = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   const stderr: string[] = [];
   const collect = (sink: string[]) => {

@@ -16,7 +16,11 @@ import { postJson, usageError } from './sim-client.js';
 
 const USAGE = 'maas-rack register [-h] [--url URL] [--secret SECRET]';
 
-export async function main(simulatorUrl: string, argv: readonly string[]): Promise<number> {
+/**
+ * `_simulatorUrl` is where the simulator listened; like a real rack, this stand-in talks only to
+ * the region at --url, which also works from another network namespace.
+ */
+export async function main(_simulatorUrl: string, argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command !== 'register') {
     return usageError('maas-rack', 'maas-rack [-h] COMMAND ...', `argument COMMAND: invalid choice: '${command ?? ''}' (choose from 'register')`);
@@ -43,25 +47,7 @@ export async function main(simulatorUrl: string, argv: readonly string[]): Promi
     return 1;
   }
 
-  const outcome = (await postJson(new URL('/_sim/rackd/register-attempt', simulatorUrl).href, {})).json.outcome;
-  if (outcome === 'hang') {
-    setInterval(() => undefined, 60_000);
-    return new Promise<number>(() => undefined);
-  }
-  if (outcome === 'fail') {
-    process.stderr.write('Unable to stop maas-rackd service.\nFailed with error: Job for maas-rackd.service failed (injected).\n');
-    return 1;
-  }
-
-  const rackHostname = process.env.MAAS_SIM_RACK_HOSTNAME || hostname();
-  const dataDir = process.env.MAAS_DATA || '/var/lib/maas';
-  const configPath = process.env.MAAS_CLUSTER_CONFIG || '/etc/maas/rackd.conf';
-
-  // 1. systemctl stop maas-rackd, 2. forget the MAAS id.
-  await postJson(new URL('/_sim/rackd/stop', simulatorUrl).href, { hostname: rackHostname }).catch(() => undefined);
-  await rm(join(dataDir, 'maas_id'), { force: true });
-
-  // 3. maas_url in rackd.conf: formencode's ExtendedURL rejects anything but a http(s) URL with a host.
+  // formencode's ExtendedURL rejects anything but a http(s) URL with a host.
   for (const url of urls) {
     let parsed: URL | undefined;
     try {
@@ -77,6 +63,26 @@ export async function main(simulatorUrl: string, argv: readonly string[]): Promi
       return 1;
     }
   }
+  const region = urls[0] as string;
+  const outcome = (await postJson(new URL('/_sim/rackd/register-attempt', region).href, {}).catch(() => ({ json: { outcome: 'ok' } }))).json.outcome;
+  if (outcome === 'hang') {
+    setInterval(() => undefined, 60_000);
+    return new Promise<number>(() => undefined);
+  }
+  if (outcome === 'fail') {
+    process.stderr.write('Unable to stop maas-rackd service.\nFailed with error: Job for maas-rackd.service failed (injected).\n');
+    return 1;
+  }
+
+  const rackHostname = process.env.MAAS_SIM_RACK_HOSTNAME || hostname();
+  const dataDir = process.env.MAAS_DATA || '/var/lib/maas';
+  const configPath = process.env.MAAS_CLUSTER_CONFIG || '/etc/maas/rackd.conf';
+
+  // 1. systemctl stop maas-rackd, 2. forget the MAAS id.
+  await postJson(new URL('/_sim/rackd/stop', region).href, { hostname: rackHostname }).catch(() => undefined);
+  await rm(join(dataDir, 'maas_id'), { force: true });
+
+  // 3. maas_url in rackd.conf (validated above).
   const config = await readYaml(configPath);
   config.maas_url = urls;
   await mkdir(dirname(configPath), { recursive: true });
@@ -100,10 +106,10 @@ export async function main(simulatorUrl: string, argv: readonly string[]): Promi
 
   // 5. systemctl enable + start maas-rackd: rackd connects to the region with the secret.
   const subnets = process.env.MAAS_SIM_RACK_SUBNETS?.split(',').map((s) => s.trim()).filter(Boolean);
-  const connect = await postJson(new URL('/_sim/rackd/connect', urls[0]).href, {
+  const connect = await postJson(new URL('/_sim/rackd/connect', region).href, {
     hostname: rackHostname,
     secret,
-    maasUrl: urls[0],
+    maasUrl: region,
     ...(subnets ? { subnets } : {}),
   }).catch(() => undefined);
   if (connect?.status === 200 && typeof connect.json.systemId === 'string') {
