@@ -1,0 +1,155 @@
+/**
+ * The bad-input corpus: config values, HTTP requests to the sidecar API, malformed region answers
+ * and malformed MAAS responses. Each must produce a clear error (naming what is wrong) and no crash.
+ */
+import t from 'tap';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import type { InjectOptions } from 'fastify';
+import { loadRegionConfig } from '../../src/config/region.js';
+import { loadRackConfig } from '../../src/config/rack.js';
+import { ConfigError } from '../../src/errors.js';
+import { buildServer } from '../../src/http/server.js';
+import { regionApi } from '../../src/region/api.js';
+import { Publication } from '../../src/region/publication.js';
+import { validateRegionInfo } from '../../src/rack/region-client.js';
+import { parseRackControllers, parseSubnet, parseVlan } from '../../src/maas/types.js';
+import { memoryLogger } from '../helpers/silent-logger.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'bad-input-'));
+t.teardown(() => rm(dir, { recursive: true, force: true }));
+const file = async (name: string, text: string) => {
+  await writeFile(join(dir, name), text);
+  return join(dir, name);
+};
+const TOKEN = 'corpus-token-0123456789';
+const token = await file('token', `${TOKEN}\n`);
+const password = await file('password', 'a-good-password\n');
+const REGION_OK = { SIDECAR_TOKEN_FILE: token, MAAS_ADMIN_PASSWORD_FILE: password };
+const RACK_OK = { SIDECAR_TOKEN_FILE: token, REGION_SIDECAR_URL: 'http://region:8080', RACK_HOSTNAME: 'rack-a' };
+
+function configProblem(load: () => unknown): string {
+  try {
+    load();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.join(' | ');
+    throw err;
+  }
+  return 'accepted';
+}
+
+const regionCase = (env: Record<string, string>): (() => Promise<string>) => async () => configProblem(() => loadRegionConfig({ ...REGION_OK, ...env }));
+const rackCase = (env: Record<string, string>): (() => Promise<string>) => async () => configProblem(() => loadRackConfig({ ...RACK_OK, ...env }));
+
+const publication = new Publication();
+publication.publish('http://region/MAAS', 'ab'.repeat(16));
+const app = buildServer({ logger: memoryLogger().logger, registry: new Registry(), liveness: () => undefined, readiness: {} });
+const closing = new AbortController();
+app.register(regionApi, {
+  prefix: '/v1',
+  token: TOKEN,
+  publication,
+  notReadyReason: () => undefined,
+  rackStatus: async (hostname) => ({ hostname, registered: false, systemId: null, rackd: 'unknown', dhcpd: 'unknown', subnets: [] }),
+  requestReconcile: () => undefined,
+  status: () => ({}),
+  onUnauthorized: () => undefined,
+  closing: closing.signal,
+});
+await app.ready();
+t.teardown(() => {
+  closing.abort();
+  return app.close();
+});
+const auth = { authorization: `Bearer ${TOKEN}` };
+const http = (request: InjectOptions) => async () => {
+  const response = await app.inject(request);
+  return `${response.statusCode} ${response.body}`;
+};
+const rejects = (fn: () => unknown) => async () => {
+  try {
+    fn();
+  } catch (err) {
+    return `${(err as Error).name}: ${(err as Error).message}`;
+  }
+  return 'accepted';
+};
+
+const GOOD_INFO = { ready: true, url: 'http://region:5240/MAAS', secret: 'ab'.repeat(16), generation: '0123456789abcdef' };
+const GOOD_VLAN = { id: 1, vid: 0, name: 'untagged', fabric: 'fabric-0', fabric_id: 0, mtu: 1500, dhcp_on: false, primary_rack: null, secondary_rack: null };
+
+const CORPUS: [string, () => Promise<string>, RegExp][] = [
+  // Region configuration.
+  ['region: no token file', async () => configProblem(() => loadRegionConfig({ MAAS_ADMIN_PASSWORD_FILE: password })), /SIDECAR_TOKEN_FILE is required/],
+  ['region: token file missing', regionCase({ SIDECAR_TOKEN_FILE: join(dir, 'nope') }), /SIDECAR_TOKEN_FILE: cannot read .* \(ENOENT\)/],
+  ['region: token too short', regionCase({ SIDECAR_TOKEN_FILE: await file('short', 'abc\n') }), /SIDECAR_TOKEN_FILE: .* at least 16 characters/],
+  ['region: token with two lines', regionCase({ SIDECAR_TOKEN_FILE: await file('two', 'aaaaaaaaaaaaaaaaaaaa\nbbbbbbbbbbbbbbbbbbbbbb\n') }), /single line/],
+  ['region: no admin password or key', async () => configProblem(() => loadRegionConfig({ SIDECAR_TOKEN_FILE: token })), /MAAS_ADMIN_PASSWORD_FILE is required unless MAAS_API_KEY_FILE/],
+  ['region: password too short', regionCase({ MAAS_ADMIN_PASSWORD_FILE: await file('pw', 'admin\n') }), /MAAS_ADMIN_PASSWORD_FILE: .* at least 8 characters/],
+  ['region: malformed API key', regionCase({ MAAS_API_KEY_FILE: await file('key', 'abc:def\n') }), /MAAS_API_KEY_FILE: .* three alphanumeric parts/],
+  ['region: MAAS_URL not a URL', regionCase({ MAAS_URL: 'maas:5240' }), /MAAS_URL must be an http\(s\) URL/],
+  ['region: MAAS_URL with credentials', regionCase({ MAAS_URL: 'http://admin:pw@maas:5240/MAAS' }), /MAAS_URL must not carry credentials/],
+  ['region: MAAS_PUBLIC_URL ftp', regionCase({ MAAS_PUBLIC_URL: 'ftp://maas/MAAS' }), /MAAS_PUBLIC_URL must be an http\(s\) URL/],
+  ['region: port out of range', regionCase({ SIDECAR_LISTEN_PORT: '70000' }), /SIDECAR_LISTEN_PORT must be <= 65535/],
+  ['region: port not a number', regionCase({ SIDECAR_LISTEN_PORT: 'http' }), /SIDECAR_LISTEN_PORT must be integer/],
+  ['region: bad cron', regionCase({ RECONCILE_SCHEDULE: '61 * * * * *' }), /RECONCILE_SCHEDULE must be a cron expression/],
+  ['region: zero timeout', regionCase({ RECONCILE_TIMEOUT_SECONDS: '0' }), /RECONCILE_TIMEOUT_SECONDS must be >= 1/],
+  ['region: unknown command mode', regionCase({ COMMAND_MODE: 'ssh' }), /COMMAND_MODE/],
+  ['region: nsenter without target', regionCase({ COMMAND_MODE: 'nsenter' }), /COMMAND_NSENTER_TARGET is required/],
+  ['region: shell in the region command', regionCase({ MAAS_REGION_COMMAND: 'maas-region; reboot' }), /MAAS_REGION_COMMAND must match pattern/],
+  ['region: shell in the admin name', regionCase({ MAAS_ADMIN_USERNAME: 'admin$(id)' }), /MAAS_ADMIN_USERNAME must match pattern/],
+  ['region: bad email', regionCase({ MAAS_ADMIN_EMAIL: 'not-an-email' }), /MAAS_ADMIN_EMAIL must match pattern/],
+  ['region: unknown log level', regionCase({ LOG_LEVEL: 'loud' }), /LOG_LEVEL must match pattern/],
+  ['region: network config is not YAML', regionCase({ NETWORK_CONFIG_FILE: await file('n1.yaml', 'subnets: [') }), /NETWORK_CONFIG_FILE .*not valid YAML/],
+  ['region: network config gateway outside', regionCase({ NETWORK_CONFIG_FILE: await file('n2.yaml', 'subnets: [{ cidr: 10.7.200.0/24, gateway: 10.8.0.1 }]') }), /gateway 10\.8\.0\.1 is outside 10\.7\.200\.0\/24/],
+  ['region: network config missing file', regionCase({ NETWORK_CONFIG_FILE: join(dir, 'missing.yaml') }), /NETWORK_CONFIG_FILE: cannot read/],
+  // Rack configuration.
+  ['rack: no region URL', async () => configProblem(() => loadRackConfig({ SIDECAR_TOKEN_FILE: token, RACK_HOSTNAME: 'r' })), /REGION_SIDECAR_URL is required/],
+  ['rack: region URL without scheme', rackCase({ REGION_SIDECAR_URL: 'region:8080' }), /REGION_SIDECAR_URL must be an http\(s\) URL/],
+  ['rack: bad host name', rackCase({ RACK_HOSTNAME: 'rack_a!' }), /RACK_HOSTNAME must match pattern/],
+  ['rack: bad provisioning CIDR', rackCase({ RACK_PROVISIONING_CIDRS: '10.7.200.0/24,10.8.0.0' }), /RACK_PROVISIONING_CIDRS must be comma-separated network\/prefix values \(got "10\.8\.0\.0"\)/],
+  ['rack: wait too long', rackCase({ WATCH_WAIT_SECONDS: '600' }), /WATCH_WAIT_SECONDS must be <= 60/],
+  ['rack: shell in the rack command', rackCase({ MAAS_RACK_COMMAND: 'maas-rack && reboot' }), /MAAS_RACK_COMMAND must match pattern/],
+  // HTTP requests to the region sidecar API.
+  ['http: no token', http({ method: 'GET', url: '/v1/region' }), /^401 \{"error":"unauthorized"\}$/],
+  ['http: wrong token', http({ method: 'GET', url: '/v1/region', headers: { authorization: 'Bearer nope-nope-nope-nope' } }), /^401 /],
+  ['http: token in the query string', http({ method: 'GET', url: `/v1/region?token=${TOKEN}` }), /^(401|400) /],
+  ['http: basic auth', http({ method: 'GET', url: '/v1/region', headers: { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` } }), /^401 /],
+  ['http: a huge token', http({ method: 'GET', url: '/v1/region', headers: { authorization: `Bearer ${'x'.repeat(8000)}` } }), /^401 /],
+  ['http: wait not a number', http({ method: 'GET', url: '/v1/region?wait=soon', headers: auth }), /^400 .*wait/],
+  ['http: wait too long', http({ method: 'GET', url: '/v1/region?wait=3600', headers: auth }), /^400 /],
+  ['http: unknown query parameter', http({ method: 'GET', url: '/v1/region?debug=1', headers: auth }), /^400 /],
+  ['http: a huge If-None-Match', http({ method: 'GET', url: '/v1/region', headers: { ...auth, 'if-none-match': 'x'.repeat(500) } }), /^400 /],
+  ['http: bad rack host name', http({ method: 'GET', url: '/v1/racks/rack%3Breboot', headers: auth }), /^400 /],
+  ['http: path traversal in a host name', http({ method: 'GET', url: '/v1/racks/..%2F..%2Fetc', headers: auth }), /^400 /],
+  ['http: oversized body', http({ method: 'POST', url: '/v1/reconcile', headers: { ...auth, 'content-type': 'application/json' }, payload: `{"x":"${'y'.repeat(40_000)}"}` }), /^413 /],
+  ['http: malformed JSON body', http({ method: 'POST', url: '/v1/reconcile', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"x":' }), /^400 /],
+  ['http: unsupported body type', http({ method: 'POST', url: '/v1/reconcile', headers: { ...auth, 'content-type': 'application/xml' }, payload: '<x/>' }), /^415 /],
+  ['http: unknown route', http({ method: 'GET', url: '/v1/secrets', headers: auth }), /^404 /],
+  ['http: wrong method', http({ method: 'DELETE', url: '/v1/region', headers: auth }), /^404 /],
+  // Malformed answers from the region sidecar, as a rack sees them.
+  ['answer: secret not hex', rejects(() => validateRegionInfo({ ...GOOD_INFO, secret: 'g'.repeat(32) })), /MalformedAnswerError/],
+  ['answer: secret with shell', rejects(() => validateRegionInfo({ ...GOOD_INFO, secret: '$(reboot)' })), /MalformedAnswerError/],
+  ['answer: URL javascript:', rejects(() => validateRegionInfo({ ...GOOD_INFO, url: 'javascript:alert(1)' })), /MalformedAnswerError: .*not http\(s\)/],
+  ['answer: generation missing', rejects(() => validateRegionInfo({ ...GOOD_INFO, generation: undefined })), /MalformedAnswerError: .*generation/],
+  ['answer: an array', rejects(() => validateRegionInfo([GOOD_INFO])), /MalformedAnswerError/],
+  ['answer: null', rejects(() => validateRegionInfo(null)), /MalformedAnswerError/],
+  // Malformed MAAS responses, as the client sees them.
+  ['maas: VLAN without vid', rejects(() => parseVlan({ ...GOOD_VLAN, vid: undefined })), /MaasResponseError: MAAS returned a malformed VLAN: .*vid/],
+  ['maas: VLAN vid out of range', rejects(() => parseVlan({ ...GOOD_VLAN, vid: 5000 })), /malformed VLAN: \/vid/],
+  ['maas: subnet with a string id', rejects(() => parseSubnet({ id: '1' })), /malformed subnet/],
+  ['maas: rack list that is an object', rejects(() => parseRackControllers({ system_id: 'x' })), /malformed rack controller list/],
+  ['maas: rack without system_id', rejects(() => parseRackControllers([{ hostname: 'r', node_type: 2, ip_addresses: [], interface_set: [], service_set: [] }])), /malformed rack controller list: .*system_id/],
+];
+
+t.ok(CORPUS.length >= 40, `the corpus holds ${CORPUS.length} bad inputs`);
+for (const [name, run, expected] of CORPUS) {
+  t.test(name, async (t) => {
+    const outcome = await run();
+    t.match(outcome, expected);
+    t.notMatch(outcome, /accepted/);
+    t.notMatch(outcome, TOKEN, 'the error never echoes the token');
+  });
+}
