@@ -1,0 +1,100 @@
+/** deploy/: every overlay renders offline, every object passes the API schemas, and the manifests agree with the code. */
+import t from 'tap';
+import { checkObject, render, type K8sObject } from '../helpers/k8s.js';
+import { REGION_ENV_HELP } from '../../src/config/region.js';
+import { RACK_ENV_HELP } from '../../src/config/rack.js';
+import { parseNetworkConfig } from '../../src/region/network/desired.js';
+
+const OVERLAYS = ['single-node', 'production'];
+
+interface Container {
+  name: string;
+  image: string;
+  args?: string[];
+  env?: { name: string; value?: string }[];
+  ports?: { name?: string; containerPort: number }[];
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+
+interface PodSpec {
+  containers: Container[];
+  volumes?: { name: string; configMap?: { name: string } }[];
+}
+
+const podSpec = (o: K8sObject) => (o.spec as { template?: { spec: PodSpec } } | undefined)?.template?.spec;
+const sidecars = (objects: K8sObject[], role: 'region' | 'rack') =>
+  objects.flatMap((o) => (podSpec(o)?.containers ?? []).filter((c) => c.image.includes('maas-sidecar') && c.args?.[0] === role).map((c) => ({ owner: o, container: c })));
+const envOf = (c: Container) => Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+
+for (const overlay of OVERLAYS) {
+  t.test(`${overlay}: renders and every object passes the API schemas`, async (t) => {
+    const objects = render(overlay);
+    t.ok(objects.length > 5);
+    for (const object of objects) t.same(await checkObject(object), [], `${object.kind}/${object.metadata.name}`);
+  });
+
+  t.test(`${overlay}: the sidecars' env, ports and probes agree with the code`, async (t) => {
+    const objects = render(overlay);
+    for (const [role, help] of [['region', REGION_ENV_HELP], ['rack', RACK_ENV_HELP]] as const) {
+      const known = new Set(help.map(([name]) => name));
+      const found = sidecars(objects, role);
+      t.equal(found.length, 1, `one ${role} sidecar`);
+      for (const { container } of found) {
+        for (const e of container.env ?? []) t.ok(known.has(e.name), `${role} sidecar reads ${e.name}`);
+        const port = Number(envOf(container).SIDECAR_LISTEN_PORT ?? 8080);
+        t.same(container.ports?.find((p) => p.name === 'sidecar')?.containerPort, port, 'the named port is the one it listens on');
+        t.same(container.livenessProbe?.httpGet, { path: '/healthz', port: 'sidecar' });
+        t.same(container.readinessProbe?.httpGet, { path: '/readyz', port: 'sidecar' });
+      }
+    }
+  });
+
+  t.test(`${overlay}: the declared network config in the ConfigMap is valid`, async (t) => {
+    const objects = render(overlay);
+    const { owner, container } = sidecars(objects, 'region')[0]!;
+    const path = envOf(container).NETWORK_CONFIG_FILE ?? '';
+    const mount = container.volumeMounts?.find((m) => path.startsWith(`${m.mountPath}/`));
+    const volume = podSpec(owner)?.volumes?.find((v) => v.name === mount?.name);
+    const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume?.configMap?.name) as (K8sObject & { data: Record<string, string> }) | undefined;
+    const key = path.slice((mount?.mountPath.length ?? 0) + 1);
+    t.ok(configMap?.data[key], `ConfigMap ${volume?.configMap?.name} holds ${key}`);
+    const network = parseNetworkConfig(configMap?.data[key] ?? '', 'ConfigMap');
+    t.equal(network.subnets[0]?.cidr, '10.7.200.0/24');
+    t.equal(network.subnets[0]?.gateway, '10.7.200.1');
+  });
+
+  t.test(`${overlay}: racks reach the region sidecar's Service, and only they may`, async (t) => {
+    const objects = render(overlay);
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'maas-region-sidecar') as K8sObject & { spec: { ports: { port: number }[] } };
+    const rack = sidecars(objects, 'rack')[0]!.container;
+    const region = sidecars(objects, 'region')[0]!.container;
+    const url = new URL(envOf(rack).REGION_SIDECAR_URL ?? '');
+    t.equal(url.hostname.split('.')[0], 'maas-region-sidecar');
+    t.equal(Number(url.port), service.spec.ports[0]?.port);
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy') as K8sObject & { spec: { ingress: { from?: { podSelector: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[] } };
+    const rule = policy.spec.ingress.find((r) => r.ports.some((p) => p.port === Number(envOf(region).SIDECAR_LISTEN_PORT)));
+    t.same(rule?.from?.[0]?.podSelector.matchLabels, { 'app.kubernetes.io/component': 'rack' });
+  });
+}
+
+t.test('the checker catches a misspelt field and a wrong type', async (t) => {
+  const objects = render('single-node');
+  const daemonSet = structuredClone(objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'maas-rack')) as K8sObject;
+  const container = (daemonSet.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[1] as Record<string, unknown>;
+  container.readinesProbe = container.readinessProbe;
+  delete container.readinessProbe;
+  t.match(await checkObject(daemonSet), [/DaemonSet\/maas-rack: unknown field \.spec\.template\.spec\.containers\[1\]\.readinesProbe/]);
+  const service = structuredClone(objects.find((o) => o.kind === 'Service')) as K8sObject;
+  (service.spec as { ports: { port: unknown }[] }).ports[0]!.port = 'eighty';
+  t.ok((await checkObject(service)).length > 0, 'a string port is rejected');
+});
+
+t.test('production adds monitoring; the alerts cover the four failure modes', async (t) => {
+  const objects = render('production');
+  const rule = objects.find((o) => o.kind === 'PrometheusRule') as K8sObject & { spec: { groups: { rules: { alert: string }[] }[] } };
+  t.same(rule.spec.groups.flatMap((g) => g.rules.map((r) => r.alert)).sort(), ['MaasDhcpOff', 'MaasNotConverged', 'MaasRackNotRegistered', 'MaasReconcileFailing']);
+  t.ok(objects.some((o) => o.kind === 'ServiceMonitor'));
+  t.notOk(render('single-node').some((o) => o.kind === 'PrometheusRule'), 'monitoring stays optional');
+});
