@@ -1,0 +1,37 @@
+# The maas-sidecar image: `maas-sidecar region|rack|simulator|demo`.
+# BASE must provide Node.js 20 (node and npm) on Debian; the default is the public image, and the
+# image test passes a locally made base instead (no registry is reachable there).
+ARG BASE=node:20-bookworm-slim
+
+FROM ${BASE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY bin ./bin
+COPY src ./src
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM ${BASE}
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="maas-sidecar" \
+      org.opencontainers.image.description="Sidecars that run Ubuntu MAAS hands-off on Kubernetes" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="AGPL-3.0-only" \
+      org.opencontainers.image.source="https://github.com/maas-sidecar/maas-sidecar"
+# nsenter (util-linux) for COMMAND_MODE=nsenter; ip (iproute2) for the provisioning-bridge component.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends util-linux iproute2 \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /src/package.json ./package.json
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY --from=build /src/bin ./bin
+ENV NODE_ENV=production
+# Non-root by default; the Kubernetes manifests grant root plus SYS_ADMIN/SYS_PTRACE only where
+# nsenter needs them.
+USER 65532:65532
+EXPOSE 8080
+ENTRYPOINT ["node", "/app/bin/maas-sidecar.js"]
+CMD ["--help"]

@@ -1,0 +1,35 @@
+/** Every Dockerfile passes dockerfile-utils' validator (the VS Code Dockerfile language server's). */
+import t from 'tap';
+import { readFile } from 'node:fs/promises';
+import { validate } from 'dockerfile-utils';
+import { REPO } from '../helpers/k8s.js';
+
+const FILES = ['Dockerfile', 'images/maas-region/Dockerfile', 'images/maas-rack/Dockerfile'];
+
+for (const file of FILES) {
+  t.test(`${file} lints clean`, async (t) => {
+    const text = await readFile(`${REPO}${file}`, 'utf8');
+    const problems = validate(text).map((d) => `line ${d.range.start.line + 1}: ${d.message}`);
+    t.same(problems, []);
+  });
+}
+
+t.test('the linter is live: it reports a broken Dockerfile', async (t) => {
+  t.ok(validate('FROM\nCOPY\nEXPOSE notaport\n').length >= 2);
+});
+
+t.test('the sidecar image is non-root, has nsenter, and takes its base as a build argument', async (t) => {
+  const text = await readFile(`${REPO}Dockerfile`, 'utf8');
+  t.match(text, /^ARG BASE=node:20-bookworm-slim$/m);
+  t.match(text, /^USER 65532:65532$/m);
+  t.match(text, /util-linux/);
+  t.match(text, /^ENTRYPOINT \["node", "\/app\/bin\/maas-sidecar\.js"\]$/m);
+  t.match(text, /org\.opencontainers\.image\.title/);
+});
+
+t.test('no MAAS image bakes a secret or a default admin', async (t) => {
+  for (const file of FILES.slice(1)) {
+    const text = await readFile(`${REPO}${file}`, 'utf8');
+    t.notMatch(text, /createadmin|admin\/admin|--password|secret [0-9a-f]{16,}/i, file);
+  }
+});
