@@ -1,11 +1,7 @@
 /** `maas-sidecar rack`: the rack sidecar as a long-running process. */
-import { EXIT, type Command } from './command.js';
-import { untilSignal } from './lifecycle.js';
+import { sidecarCommand } from './sidecar-command.js';
 import { loadRackConfig, RACK_ENV_HELP } from '../config/rack.js';
 import { RackSidecar } from '../rack/sidecar.js';
-import { createLogger } from '../telemetry/logger.js';
-import { newRegistry } from '../telemetry/metrics.js';
-import { parseFlags } from '../util/args.js';
 
 const width = Math.max(...RACK_ENV_HELP.map(([name]) => name.length));
 
@@ -25,23 +21,13 @@ running where this rack serves DHCP, interfaces on RACK_PROVISIONING_CIDRS), /me
 Exit codes: 0 after SIGTERM, 1 on failure, 2 on bad configuration.
 `;
 
-async function run(argv: readonly string[]): Promise<number> {
-  const { values } = parseFlags(argv, {});
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT.ok;
-  }
-  const config = loadRackConfig(process.env);
-  const logger = createLogger({ level: config.logLevel, name: 'maas-sidecar-rack' });
-  const sidecar = new RackSidecar(config, logger, newRegistry());
-  const address = await sidecar.start();
-  logger.info({ address, hostname: config.hostname, regionSidecarUrl: config.regionSidecarUrl, commandMode: config.runner.kind }, 'rack sidecar listening');
-  return untilSignal(logger, 'rack sidecar', 10_000, () => sidecar.stop());
-}
-
-export const rackCommand: Command = {
+export const rackCommand = sidecarCommand({
   name: 'rack',
   summary: 'run the rack sidecar (learn the secret, register, stay registered)',
   help: HELP,
-  run,
-};
+  load: loadRackConfig,
+  create: (config, logger, registry) => new RackSidecar(config, logger, registry),
+  describe: (config) => ({ hostname: config.hostname, regionSidecarUrl: config.regionSidecarUrl, commandMode: config.runner.kind }),
+  // SIGTERM aborts a running maas-rack, so stopping is quick.
+  graceMs: () => 10_000,
+});

@@ -1,11 +1,7 @@
 /** `maas-sidecar region`: the region sidecar as a long-running process. */
-import { EXIT, type Command } from './command.js';
-import { untilSignal } from './lifecycle.js';
+import { sidecarCommand } from './sidecar-command.js';
 import { loadRegionConfig, REGION_ENV_HELP } from '../config/region.js';
 import { RegionSidecar } from '../region/sidecar.js';
-import { createLogger } from '../telemetry/logger.js';
-import { newRegistry } from '../telemetry/metrics.js';
-import { parseFlags } from '../util/args.js';
 
 const width = Math.max(...REGION_ENV_HELP.map(([name]) => name.length));
 
@@ -27,26 +23,13 @@ HTTP (SIDECAR_LISTEN_PORT): /healthz, /readyz, /metrics; and with "Authorization
 Exit codes: 0 after SIGTERM, 1 on failure, 2 on bad configuration.
 `;
 
-async function run(argv: readonly string[]): Promise<number> {
-  const { values } = parseFlags(argv, {});
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT.ok;
-  }
-  const config = loadRegionConfig(process.env);
-  const logger = createLogger({ level: config.logLevel, name: 'maas-sidecar-region' });
-  const sidecar = new RegionSidecar(config, logger, newRegistry());
-  const address = await sidecar.start();
-  logger.info(
-    { address, maasUrl: config.maasUrl, publicUrl: config.publicUrl, network: config.network !== undefined, schedule: config.schedule, commandMode: config.runner.kind },
-    'region sidecar listening',
-  );
-  return untilSignal(logger, 'region sidecar', config.reconcileTimeoutMs + 5_000, () => sidecar.stop());
-}
-
-export const regionCommand: Command = {
+export const regionCommand = sidecarCommand({
   name: 'region',
   summary: 'run the region sidecar (bootstrap, publish the secret, converge the network)',
   help: HELP,
-  run,
-};
+  load: loadRegionConfig,
+  create: (config, logger, registry) => new RegionSidecar(config, logger, registry),
+  describe: (config) => ({ maasUrl: config.maasUrl, publicUrl: config.publicUrl, network: config.network !== undefined, schedule: config.schedule, commandMode: config.runner.kind }),
+  // SIGTERM lets the reconcile pass in flight finish.
+  graceMs: (config) => config.reconcileTimeoutMs + 5_000,
+});

@@ -11,7 +11,7 @@ import type { RackStatus, RegionInfo } from '../protocol/v1.js';
 import { createRunner, type Runner } from '../exec/runner.js';
 import { ReconcileLoop } from '../reconcile/loop.js';
 import { buildServer } from '../http/server.js';
-import { createRackMetrics, type RackMetrics } from '../telemetry/metrics.js';
+import { createRackMetrics, recordPass, type RackMetrics } from '../telemetry/metrics.js';
 import { ExecError, NotConvergedError } from '../errors.js';
 import { backoffDelay, sleep } from '../util/backoff.js';
 import { MalformedAnswerError, RegionClient } from './region-client.js';
@@ -59,11 +59,7 @@ export class RackSidecar {
       logger,
       // A half-run maas-rack must not outlive the sidecar: stopping aborts it (and its process group).
       abortOnStop: true,
-      onPass: ({ ok, seconds }) => {
-        this.metrics.reconcileTotal.inc({ result: ok ? 'success' : 'failure' });
-        this.metrics.reconcileDuration.observe(seconds);
-        if (ok) this.metrics.lastSuccess.set(this.#now() / 1000);
-      },
+      onPass: recordPass(this.metrics),
     });
     this.app = buildServer({
       logger,

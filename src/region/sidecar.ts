@@ -12,7 +12,7 @@ import { serviceState } from '../maas/types.js';
 import { createRunner } from '../exec/runner.js';
 import { ReconcileLoop } from '../reconcile/loop.js';
 import { buildServer } from '../http/server.js';
-import { createRegionMetrics, type RegionMetrics } from '../telemetry/metrics.js';
+import { createRegionMetrics, recordPass, type RegionMetrics } from '../telemetry/metrics.js';
 import { TerminalError } from '../errors.js';
 import { sleep, backoffDelay } from '../util/backoff.js';
 import { Publication } from './publication.js';
@@ -70,11 +70,7 @@ export class RegionSidecar {
       timeoutMs: config.reconcileTimeoutMs,
       backoff: { initialMs: 500, maxMs: 30_000 },
       logger,
-      onPass: ({ ok, seconds }) => {
-        this.metrics.reconcileTotal.inc({ result: ok ? 'success' : 'failure' });
-        this.metrics.reconcileDuration.observe(seconds);
-        if (ok) this.metrics.lastSuccess.set(Date.now() / 1000);
-      },
+      onPass: recordPass(this.metrics),
     });
     this.app = buildServer({
       logger,

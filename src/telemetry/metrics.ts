@@ -11,10 +11,26 @@ const CONFLICT_KINDS: readonly ConflictKind[] = ['subnet_missing', 'range_confli
 export const REJECT_REASONS = ['unauthorized', 'invalid_request', 'malformed_answer'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
+/**
+ * prom-client's default process metrics, minus three gauges it names `_total` (promtool flags a
+ * non-counter with that suffix); their information is in nodejs_active_{handles,requests,resources}.
+ */
+const MISNAMED_DEFAULTS = ['active_handles_total', 'active_requests_total', 'active_resources_total'];
+
 export function newRegistry(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'maas_sidecar_' });
+  for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(`maas_sidecar_nodejs_${name}`);
   return registry;
+}
+
+/** Records a reconcile pass's outcome (the loop's onPass) in the common metrics. */
+export function recordPass(metrics: ReturnType<typeof commonMetrics>) {
+  return ({ ok, seconds }: { ok: boolean; seconds: number }): void => {
+    metrics.reconcileTotal.inc({ result: ok ? 'success' : 'failure' });
+    metrics.reconcileDuration.observe(seconds);
+    if (ok) metrics.lastSuccess.set(Date.now() / 1000);
+  };
 }
 
 /** Metrics both sidecars have: reconcile passes, MAAS/HTTP rejects, loop state. */
