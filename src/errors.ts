@@ -80,12 +80,11 @@ function summariseBody(fieldErrors: MaasFieldErrors | undefined, body: string): 
   return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine || '(empty body)';
 }
 
-/** Whether a failed operation is worth retrying (with backoff) as it is. */
-export function isRetryable(err: unknown): boolean {
+/**
+ * Whether MAAS failed in passing (no answer, 5xx, 429), so the same request may succeed if sent
+ * again. The client retries reads on these; everything else is left to the reconcile loop.
+ */
+export function isTransient(err: unknown): boolean {
   if (err instanceof MaasUnreachableError) return true;
-  if (err instanceof MaasHttpError) return err.status >= 500 || err.status === 429;
-  if (err instanceof MaasResponseError) return true;
-  if (err instanceof ExecError) return true;
-  if (err instanceof NotConvergedError) return true;
-  return false;
+  return err instanceof MaasHttpError && (err.status >= 500 || err.status === 429);
 }

@@ -25,6 +25,15 @@ export class Problems {
     this.list.push(problem);
   }
 
+  /** `parse(value)` when the variable is set, else a "required" problem; undefined after any problem. */
+  required<T>(variable: string, value: string | undefined, why: string, parse: (value: string) => T): T | undefined {
+    if (value === undefined) {
+      this.add(`${variable} is required (${why})`);
+      return undefined;
+    }
+    return this.try(() => parse(value));
+  }
+
   /** Runs `fn`; a thrown message becomes a problem and the result undefined. */
   try<T>(fn: () => T): T | undefined {
     try {

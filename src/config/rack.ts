@@ -72,10 +72,12 @@ export interface RackConfig {
 export function loadRackConfig(env: Env): RackConfig {
   const vars = parseEnv(Schema, env);
   const problems = new Problems();
-  const url = vars.REGION_SIDECAR_URL;
-  const regionSidecarUrl = url === undefined ? problems.add('REGION_SIDECAR_URL is required (the region sidecar, e.g. http://maas-region-sidecar:8080)') : problems.try(() => urlVar('REGION_SIDECAR_URL', url));
-  const tokenFile = vars.SIDECAR_TOKEN_FILE;
-  const token = tokenFile === undefined ? problems.add('SIDECAR_TOKEN_FILE is required (the bearer token the region sidecar expects)') : problems.try(() => readSecretFileVar('SIDECAR_TOKEN_FILE', tokenFile, { minLength: 16 }));
+  const regionSidecarUrl = problems.required('REGION_SIDECAR_URL', vars.REGION_SIDECAR_URL, 'the region sidecar, e.g. http://maas-region-sidecar:8080', (v) =>
+    urlVar('REGION_SIDECAR_URL', v),
+  );
+  const token = problems.required('SIDECAR_TOKEN_FILE', vars.SIDECAR_TOKEN_FILE, 'the bearer token the region sidecar expects', (path) =>
+    readSecretFileVar('SIDECAR_TOKEN_FILE', path, { minLength: 16 }),
+  );
   const host = vars.RACK_HOSTNAME ?? hostname().split('.')[0] ?? '';
   if (!new RegExp(HOSTNAME_PATTERN).test(host)) problems.add(`RACK_HOSTNAME is needed: the host name "${host}" is not a valid rack host name`);
   const cidrs = (vars.RACK_PROVISIONING_CIDRS ?? '').split(',').map((c) => c.trim()).filter(Boolean);

@@ -82,8 +82,9 @@ export function loadRegionConfig(env: Env): RegionConfig {
   const problems = new Problems();
   const maasUrl = problems.try(() => urlVar('MAAS_URL', vars.MAAS_URL));
   const publicUrl = vars.MAAS_PUBLIC_URL === undefined ? maasUrl : problems.try(() => urlVar('MAAS_PUBLIC_URL', vars.MAAS_PUBLIC_URL as string));
-  const tokenFile = vars.SIDECAR_TOKEN_FILE;
-  const token = tokenFile === undefined ? problems.add('SIDECAR_TOKEN_FILE is required (the bearer token racks present)') : problems.try(() => readSecretFileVar('SIDECAR_TOKEN_FILE', tokenFile, { minLength: 16 }));
+  const token = problems.required('SIDECAR_TOKEN_FILE', vars.SIDECAR_TOKEN_FILE, 'the bearer token racks present', (path) =>
+    readSecretFileVar('SIDECAR_TOKEN_FILE', path, { minLength: 16 }),
+  );
   let admin: AdminSource | undefined;
   if (vars.MAAS_API_KEY_FILE !== undefined) {
     const path = vars.MAAS_API_KEY_FILE;

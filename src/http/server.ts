@@ -12,8 +12,6 @@ export interface ServerDeps {
   /** Liveness beyond the event loop: return a problem, or undefined when alive. */
   readonly liveness: () => string | undefined;
   readonly readiness: Readonly<Record<string, ReadyCheck>>;
-  /** Largest request body accepted, in bytes. */
-  readonly bodyLimit?: number;
 }
 
 
@@ -21,7 +19,8 @@ export function buildServer(deps: ServerDeps) {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: (request) => !request.url.startsWith('/v1') }),
-    bodyLimit: deps.bodyLimit ?? 16 * 1024,
+    // Nothing the sidecars accept has a body worth more than this.
+    bodyLimit: 16 * 1024,
     // Bounded path parameters; a client that dawdles is cut off.
     routerOptions: { maxParamLength: 256 },
     requestTimeout: 120_000,

@@ -29,7 +29,7 @@ import {
   type Version,
   type Vlan,
 } from './types.js';
-import { MaasHttpError, MaasResponseError, MaasUnreachableError, type MaasFieldErrors } from '../errors.js';
+import { isTransient, MaasHttpError, MaasResponseError, MaasUnreachableError, type MaasFieldErrors } from '../errors.js';
 import { backoffDelay, sleep, type BackoffPolicy } from '../util/backoff.js';
 
 /** A form value: `null` sends an empty string (MAAS's way to clear a field), arrays repeat the key. */
@@ -255,9 +255,7 @@ export class MaasClient {
       try {
         return await this.#once(call, signal);
       } catch (err) {
-        const retryable =
-          err instanceof MaasUnreachableError || (err instanceof MaasHttpError && (err.status >= 500 || err.status === 429));
-        if (!retryable || attempt + 1 >= attempts || signal?.aborted) throw err;
+        if (!isTransient(err) || attempt + 1 >= attempts || signal?.aborted) throw err;
         await sleep(backoffDelay(attempt, this.#backoff), signal);
       }
     }

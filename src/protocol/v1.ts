@@ -5,7 +5,8 @@
  */
 import Type, { type Static } from 'typebox';
 
-export const HEX_SECRET = '^[0-9a-f]{16,1024}$';
+/** A region secret: hex that decodes (an even number of digits), 8 to 512 bytes, lower case. */
+export const HEX_SECRET = '^(?:[0-9a-f]{2}){8,512}$';
 
 export const RegionInfoSchema = Type.Object({
   ready: Type.Boolean(),

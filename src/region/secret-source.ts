@@ -5,8 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { HEX_SECRET } from '../protocol/v1.js';
 
-const VALID = /^(?:[0-9a-f]{2}){8,512}$/;
+const VALID = new RegExp(HEX_SECRET);
 
 export type SecretReading = { readonly ok: true; readonly secret: string } | { readonly ok: false; readonly problem: string };
 

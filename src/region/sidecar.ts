@@ -209,7 +209,12 @@ export class RegionSidecar {
   }
 
   #updateReady(): void {
-    this.metrics.regionReady.set(this.#regionReachable && this.#client !== undefined && this.publication.current !== undefined ? 1 : 0);
+    this.metrics.regionReady.set(this.#isReady() ? 1 : 0);
+  }
+
+  /** Region reachable, bootstrapped, secret published: what /readyz checks one by one. */
+  #isReady(): boolean {
+    return this.#regionReachable && this.#client !== undefined && this.publication.current !== undefined;
   }
 
   async #rackStatus(hostname: string, signal: AbortSignal): Promise<RackStatus | undefined> {
@@ -240,7 +245,7 @@ export class RegionSidecar {
   #status(): Record<string, unknown> {
     const { lastError, ...loop } = this.loop.state;
     return {
-      ready: this.#regionReachable && this.#client !== undefined && this.publication.current !== undefined,
+      ready: this.#isReady(),
       regionReachable: this.#regionReachable,
       bootstrapped: this.#client !== undefined,
       generation: this.publication.current?.generation ?? null,

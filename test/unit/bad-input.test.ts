@@ -131,6 +131,7 @@ const CORPUS: [string, () => Promise<string>, RegExp][] = [
   ['http: wrong method', http({ method: 'DELETE', url: '/v1/region', headers: auth }), /^404 /],
   // Malformed answers from the region sidecar, as a rack sees them.
   ['answer: secret not hex', rejects(() => validateRegionInfo({ ...GOOD_INFO, secret: 'g'.repeat(32) })), /MalformedAnswerError/],
+  ['answer: odd-length secret (not decodable)', rejects(() => validateRegionInfo({ ...GOOD_INFO, secret: `${'ab'.repeat(16)}c` })), /MalformedAnswerError/],
   ['answer: secret with shell', rejects(() => validateRegionInfo({ ...GOOD_INFO, secret: '$(reboot)' })), /MalformedAnswerError/],
   ['answer: URL javascript:', rejects(() => validateRegionInfo({ ...GOOD_INFO, url: 'javascript:alert(1)' })), /MalformedAnswerError: .*not http\(s\)/],
   ['answer: generation missing', rejects(() => validateRegionInfo({ ...GOOD_INFO, generation: undefined })), /MalformedAnswerError: .*generation/],
