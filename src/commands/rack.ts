@@ -1,9 +1,7 @@
 /** `maas-sidecar rack`: the rack sidecar as a long-running process. */
-import { sidecarCommand } from './sidecar-command.js';
+import { envTable, sidecarCommand } from './sidecar-command.js';
 import { loadRackConfig, RACK_ENV_HELP } from '../config/rack.js';
 import { RackSidecar } from '../rack/sidecar.js';
-
-const width = Math.max(...RACK_ENV_HELP.map(([name]) => name.length));
 
 const HELP = `Usage: maas-sidecar rack
 
@@ -13,7 +11,7 @@ not registered with them (or MAAS shows it unknown or rackd dead past a grace pe
 through the region that MAAS lists it with rackd running, and reports its DHCP state.
 
 Configuration comes from the environment (a file for the token):
-${RACK_ENV_HELP.map(([name, text]) => `  ${name.padEnd(width)}  ${text}`).join('\n')}
+${envTable(RACK_ENV_HELP)}
 
 HTTP (SIDECAR_LISTEN_PORT): /healthz, /readyz (region reachable, registered and confirmed, dhcpd
 running where this rack serves DHCP, interfaces on RACK_PROVISIONING_CIDRS), /metrics, /v1/status.

@@ -1,9 +1,7 @@
 /** `maas-sidecar region`: the region sidecar as a long-running process. */
-import { sidecarCommand } from './sidecar-command.js';
+import { envTable, sidecarCommand } from './sidecar-command.js';
 import { loadRegionConfig, REGION_ENV_HELP } from '../config/region.js';
 import { RegionSidecar } from '../region/sidecar.js';
-
-const width = Math.max(...REGION_ENV_HELP.map(([name]) => name.length));
 
 const HELP = `Usage: maas-sidecar region
 
@@ -12,7 +10,7 @@ its API key, publishes the region URL and shared secret to rack sidecars over au
 and keeps the declared network configuration converged in MAAS.
 
 Configuration comes from the environment (files for secrets):
-${REGION_ENV_HELP.map(([name, text]) => `  ${name.padEnd(width)}  ${text}`).join('\n')}
+${envTable(REGION_ENV_HELP)}
 
 HTTP (SIDECAR_LISTEN_PORT): /healthz, /readyz, /metrics; and with "Authorization: Bearer <token>":
   GET  /v1/region[?wait=S]   region URL, secret and generation (ETag; If-None-Match long-polls)

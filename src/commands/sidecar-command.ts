@@ -8,6 +8,12 @@ import { newRegistry } from '../telemetry/metrics.js';
 import { parseFlags } from '../util/args.js';
 import type { Env } from '../config/env.js';
 
+/** The environment-variable table of a sidecar's --help: names aligned, one per line. */
+export function envTable(rows: readonly (readonly [string, string])[]): string {
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return rows.map(([name, text]) => `  ${name.padEnd(width)}  ${text}`).join('\n');
+}
+
 export interface Sidecar {
   start(): Promise<string>;
   stop(): Promise<void>;

@@ -2,11 +2,11 @@
 import { hostname } from 'node:os';
 import Type from 'typebox';
 import { ConfigError } from '../errors.js';
-import type { RunnerMode } from '../exec/runner.js';
 import { HOSTNAME_PATTERN } from '../protocol/v1.js';
 import { parseNetwork } from '../util/ip.js';
 import { deepFreeze } from './validate.js';
-import { cronVar, LOG_LEVELS, parseEnv, Problems, readSecretFileVar, runnerModeVar, urlVar, type Env } from './env.js';
+import { cronVar, parseEnv, Problems, readSecretFileVar, urlVar, type Env } from './env.js';
+import { SIDECAR_ENV, sidecarEnvHelp, sidecarSettings, type SidecarSettings } from './sidecar.js';
 
 const Schema = Type.Object({
   REGION_SIDECAR_URL: Type.Optional(Type.String()),
@@ -16,17 +16,12 @@ const Schema = Type.Object({
   RACKD_CONF_FILE: Type.String({ default: '/etc/maas/rackd.conf' }),
   RACK_SECRET_FILE: Type.String({ default: '/var/lib/maas/secret' }),
   RACK_PROVISIONING_CIDRS: Type.Optional(Type.String()),
-  SIDECAR_LISTEN_HOST: Type.String({ default: '0.0.0.0' }),
-  SIDECAR_LISTEN_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
   WATCH_WAIT_SECONDS: Type.Integer({ default: 30, minimum: 1, maximum: 60 }),
   REGION_TIMEOUT_SECONDS: Type.Integer({ default: 10, minimum: 1, maximum: 300 }),
   REREGISTER_GRACE_SECONDS: Type.Integer({ default: 60, minimum: 0, maximum: 3600 }),
   CONFIRM_TIMEOUT_SECONDS: Type.Integer({ default: 60, minimum: 1, maximum: 3600 }),
   RECONCILE_SCHEDULE: Type.String({ default: '*/15 * * * * *' }),
-  COMMAND_MODE: Type.Union([Type.Literal('direct'), Type.Literal('nsenter')], { default: 'direct' }),
-  COMMAND_NSENTER_TARGET: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
-  COMMAND_TIMEOUT_SECONDS: Type.Integer({ default: 120, minimum: 1, maximum: 3600 }),
-  LOG_LEVEL: Type.String({ default: 'info', pattern: `^(${LOG_LEVELS.join('|')})$` }),
+  ...SIDECAR_ENV,
 });
 
 export const RACK_ENV_HELP: readonly (readonly [string, string])[] = [
@@ -37,20 +32,15 @@ export const RACK_ENV_HELP: readonly (readonly [string, string])[] = [
   ['RACKD_CONF_FILE', 'rackd.conf, read to know the registered URL (default /etc/maas/rackd.conf)'],
   ['RACK_SECRET_FILE', 'the rack\'s secret file, read only (default /var/lib/maas/secret)'],
   ['RACK_PROVISIONING_CIDRS', 'comma-separated subnets this rack must have an interface on (optional)'],
-  ['SIDECAR_LISTEN_HOST', 'listen address (default 0.0.0.0)'],
-  ['SIDECAR_LISTEN_PORT', 'listen port (default 8080)'],
   ['WATCH_WAIT_SECONDS', 'long-poll wait per request to the region sidecar (default 30)'],
   ['REGION_TIMEOUT_SECONDS', 'timeout of other requests to the region sidecar (default 10)'],
   ['REREGISTER_GRACE_SECONDS', 'how long MAAS may show this rack unknown or rackd dead before re-registering (default 60)'],
   ['CONFIRM_TIMEOUT_SECONDS', 'how long to wait for MAAS to list the rack with rackd running after registering (default 60)'],
   ['RECONCILE_SCHEDULE', 'node-cron schedule of checks (default "*/15 * * * * *")'],
-  ['COMMAND_MODE', 'direct | nsenter: run maas-rack here or inside the rack container (default direct)'],
-  ['COMMAND_NSENTER_TARGET', 'with nsenter: the pid or process name of the rack container'],
-  ['COMMAND_TIMEOUT_SECONDS', 'timeout of each maas-rack run (default 120)'],
-  ['LOG_LEVEL', 'fatal|error|warn|info|debug|trace (default info)'],
+  ...sidecarEnvHelp('maas-rack', 'rack container'),
 ];
 
-export interface RackConfig {
+export interface RackConfig extends SidecarSettings {
   readonly regionSidecarUrl: string;
   readonly token: string;
   readonly hostname: string;
@@ -58,15 +48,11 @@ export interface RackConfig {
   readonly rackdConf: string;
   readonly secretFile: string;
   readonly provisioningCidrs: readonly string[];
-  readonly listen: { readonly host: string; readonly port: number };
   readonly watchWaitSeconds: number;
   readonly regionTimeoutMs: number;
   readonly graceMs: number;
   readonly confirmTimeoutMs: number;
   readonly schedule: string;
-  readonly runner: RunnerMode;
-  readonly commandTimeoutMs: number;
-  readonly logLevel: string;
 }
 
 export function loadRackConfig(env: Env): RackConfig {
@@ -87,7 +73,7 @@ export function loadRackConfig(env: Env): RackConfig {
     return network?.text ?? cidr;
   });
   const schedule = problems.try(() => cronVar('RECONCILE_SCHEDULE', vars.RECONCILE_SCHEDULE));
-  const runner = problems.try(() => runnerModeVar(vars.COMMAND_MODE, vars.COMMAND_NSENTER_TARGET));
+  const settings = sidecarSettings(vars, problems);
   if (problems.list.length > 0) throw new ConfigError(problems.list);
   return deepFreeze({
     regionSidecarUrl: regionSidecarUrl as string,
@@ -97,14 +83,11 @@ export function loadRackConfig(env: Env): RackConfig {
     rackdConf: vars.RACKD_CONF_FILE,
     secretFile: vars.RACK_SECRET_FILE,
     provisioningCidrs,
-    listen: { host: vars.SIDECAR_LISTEN_HOST, port: vars.SIDECAR_LISTEN_PORT },
     watchWaitSeconds: vars.WATCH_WAIT_SECONDS,
     regionTimeoutMs: vars.REGION_TIMEOUT_SECONDS * 1000,
     graceMs: vars.REREGISTER_GRACE_SECONDS * 1000,
     confirmTimeoutMs: vars.CONFIRM_TIMEOUT_SECONDS * 1000,
     schedule: schedule as string,
-    runner: runner as RunnerMode,
-    commandTimeoutMs: vars.COMMAND_TIMEOUT_SECONDS * 1000,
-    logLevel: vars.LOG_LEVEL,
+    ...settings,
   });
 }

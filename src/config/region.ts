@@ -4,9 +4,9 @@ import Type from 'typebox';
 import { ConfigError } from '../errors.js';
 import { ApiKey } from '../maas/api-key.js';
 import { parseNetworkConfig, type DesiredNetwork } from '../region/network/desired.js';
-import type { RunnerMode } from '../exec/runner.js';
 import { deepFreeze } from './validate.js';
-import { cronVar, LOG_LEVELS, parseEnv, Problems, readSecretFileVar, runnerModeVar, urlVar, type Env } from './env.js';
+import { cronVar, parseEnv, Problems, readSecretFileVar, urlVar, type Env } from './env.js';
+import { SIDECAR_ENV, sidecarEnvHelp, sidecarSettings, type SidecarSettings } from './sidecar.js';
 
 const Schema = Type.Object({
   MAAS_URL: Type.String({ default: 'http://localhost:5240/MAAS' }),
@@ -18,17 +18,12 @@ const Schema = Type.Object({
   MAAS_SECRET_FILE: Type.String({ default: '/var/lib/maas/secret' }),
   MAAS_REGION_COMMAND: Type.String({ default: 'maas-region', pattern: '^[A-Za-z0-9_./-]{1,255}$' }),
   SIDECAR_TOKEN_FILE: Type.Optional(Type.String()),
-  SIDECAR_LISTEN_HOST: Type.String({ default: '0.0.0.0' }),
-  SIDECAR_LISTEN_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
   NETWORK_CONFIG_FILE: Type.Optional(Type.String()),
   RECONCILE_SCHEDULE: Type.String({ default: '*/30 * * * * *' }),
   RECONCILE_TIMEOUT_SECONDS: Type.Integer({ default: 120, minimum: 1, maximum: 3600 }),
   MAAS_TIMEOUT_SECONDS: Type.Integer({ default: 15, minimum: 1, maximum: 600 }),
   SECRET_POLL_MILLISECONDS: Type.Integer({ default: 500, minimum: 50, maximum: 60_000 }),
-  COMMAND_MODE: Type.Union([Type.Literal('direct'), Type.Literal('nsenter')], { default: 'direct' }),
-  COMMAND_NSENTER_TARGET: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
-  COMMAND_TIMEOUT_SECONDS: Type.Integer({ default: 120, minimum: 1, maximum: 3600 }),
-  LOG_LEVEL: Type.String({ default: 'info', pattern: `^(${LOG_LEVELS.join('|')})$` }),
+  ...SIDECAR_ENV,
 });
 
 /** Every variable, its default and its meaning: the source of --help and the README table. */
@@ -42,39 +37,30 @@ export const REGION_ENV_HELP: readonly (readonly [string, string])[] = [
   ['MAAS_SECRET_FILE', 'the region\'s shared secret file (default /var/lib/maas/secret)'],
   ['MAAS_REGION_COMMAND', 'the region CLI (default maas-region)'],
   ['SIDECAR_TOKEN_FILE', 'file holding the bearer token racks present (required, >= 16 characters)'],
-  ['SIDECAR_LISTEN_HOST', 'listen address (default 0.0.0.0)'],
-  ['SIDECAR_LISTEN_PORT', 'listen port (default 8080)'],
   ['NETWORK_CONFIG_FILE', 'declared network config (YAML); without it only bootstrap and publishing run'],
   ['RECONCILE_SCHEDULE', 'node-cron schedule of reconcile passes (default "*/30 * * * * *": every 30 s)'],
   ['RECONCILE_TIMEOUT_SECONDS', 'longest a reconcile pass may take (default 120)'],
   ['MAAS_TIMEOUT_SECONDS', 'timeout of each MAAS API call (default 15)'],
   ['SECRET_POLL_MILLISECONDS', 'how often the secret file is read (default 500)'],
-  ['COMMAND_MODE', 'direct | nsenter: run the region CLI here or inside the MAAS container (default direct)'],
-  ['COMMAND_NSENTER_TARGET', 'with nsenter: the pid or process name of the MAAS container'],
-  ['COMMAND_TIMEOUT_SECONDS', 'timeout of each region CLI run (default 120)'],
-  ['LOG_LEVEL', 'fatal|error|warn|info|debug|trace (default info)'],
+  ...sidecarEnvHelp('the region CLI', 'MAAS container'),
 ];
 
 export type AdminSource =
   | { readonly kind: 'apiKey'; readonly apiKey: ApiKey }
   | { readonly kind: 'createAdmin'; readonly username: string; readonly email: string; readonly password: string };
 
-export interface RegionConfig {
+export interface RegionConfig extends SidecarSettings {
   readonly maasUrl: string;
   readonly publicUrl: string;
   readonly admin: AdminSource;
   readonly regionCommand: string;
   readonly secretFile: string;
   readonly token: string;
-  readonly listen: { readonly host: string; readonly port: number };
   readonly network: DesiredNetwork | undefined;
   readonly schedule: string;
   readonly reconcileTimeoutMs: number;
   readonly maasTimeoutMs: number;
   readonly secretPollMs: number;
-  readonly runner: RunnerMode;
-  readonly commandTimeoutMs: number;
-  readonly logLevel: string;
 }
 
 export function loadRegionConfig(env: Env): RegionConfig {
@@ -114,7 +100,7 @@ export function loadRegionConfig(env: Env): RegionConfig {
     }
   }
   const schedule = problems.try(() => cronVar('RECONCILE_SCHEDULE', vars.RECONCILE_SCHEDULE));
-  const runner = problems.try(() => runnerModeVar(vars.COMMAND_MODE, vars.COMMAND_NSENTER_TARGET));
+  const settings = sidecarSettings(vars, problems);
   if (problems.list.length > 0) throw new ConfigError(problems.list);
   return deepFreeze({
     maasUrl: maasUrl as string,
@@ -123,14 +109,11 @@ export function loadRegionConfig(env: Env): RegionConfig {
     regionCommand: vars.MAAS_REGION_COMMAND,
     secretFile: vars.MAAS_SECRET_FILE,
     token: token as string,
-    listen: { host: vars.SIDECAR_LISTEN_HOST, port: vars.SIDECAR_LISTEN_PORT },
     network,
     schedule: schedule as string,
     reconcileTimeoutMs: vars.RECONCILE_TIMEOUT_SECONDS * 1000,
     maasTimeoutMs: vars.MAAS_TIMEOUT_SECONDS * 1000,
     secretPollMs: vars.SECRET_POLL_MILLISECONDS,
-    runner: runner as RunnerMode,
-    commandTimeoutMs: vars.COMMAND_TIMEOUT_SECONDS * 1000,
-    logLevel: vars.LOG_LEVEL,
+    ...settings,
   });
 }
