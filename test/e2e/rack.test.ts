@@ -126,3 +126,34 @@ t.test('SIGTERM during a hung maas-rack: exit 0 and no maas-rack left behind', a
   t.equal(await rack.proc.exited, 0);
   await waitFor(() => running() === 0, { what: 'no maas-rack left', timeoutMs: 5_000 });
 });
+
+t.test('news from the region ends a confirmation wait: the rack registers again at once', async (t) => {
+  const sim = await startSimulatorProcess(t);
+  // A region sidecar whose MAAS never lists the rack, so the rack sits waiting for confirmation.
+  let current = { ready: true, url: sim.url, secret: 'ab'.repeat(16), generation: '000000000000000a' };
+  let changed: () => void = () => undefined;
+  const fake = Fastify();
+  fake.get('/v1/region', async (request, reply) => {
+    const seen = request.headers['if-none-match'];
+    if (seen === `"${current.generation}"`) {
+      await new Promise<void>((resolve) => {
+        changed = resolve;
+        setTimeout(resolve, 5_000);
+      });
+      if (seen === `"${current.generation}"`) return reply.code(304).send();
+    }
+    return reply.header('etag', `"${current.generation}"`).send(current);
+  });
+  fake.get('/v1/racks/:hostname', (request) => ({ hostname: (request.params as { hostname: string }).hostname, registered: false, systemId: null, rackd: 'unknown', dhcpd: 'unknown', subnets: [] }));
+  fake.post('/v1/reconcile', (_request, reply) => reply.code(202).send({ queued: true }));
+  const base = await fake.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => fake.close());
+
+  const rack = await startRackProcess(t, sim, base, 'rack-a', { env: { CONFIRM_TIMEOUT_SECONDS: '120', REREGISTER_GRACE_SECONDS: '600' } });
+  await waitFor(async () => sample(await rack.metrics(), registered('success')) === 1, { what: 'the first registration', timeoutMs: 20_000 });
+  current = { ...current, secret: 'cd'.repeat(16), generation: '000000000000000b' };
+  changed();
+  // Well inside the 120 s confirmation timeout: only the new generation can explain a second run.
+  await waitFor(async () => sample(await rack.metrics(), registered('success')) === 2, { what: 'a registration with the new secret', timeoutMs: 20_000 });
+  t.equal(await readFile(join(rack.dir, 'secret'), 'utf8'), 'cd'.repeat(16));
+});
