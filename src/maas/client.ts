@@ -31,6 +31,7 @@ import {
 } from './types.js';
 import { isTransient, MaasHttpError, MaasResponseError, MaasUnreachableError, type MaasFieldErrors } from '../errors.js';
 import { backoffDelay, sleep, type BackoffPolicy } from '../util/backoff.js';
+import { withDeadline } from '../util/deadline.js';
 
 /** A form value: `null` sends an empty string (MAAS's way to clear a field), arrays repeat the key. */
 export type FormValue = string | number | boolean | null | readonly string[];
@@ -273,27 +274,24 @@ export class MaasClient {
       headers['Content-Type'] = 'application/x-www-form-urlencoded';
       body = encodeForm(call.form);
     }
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
     const started = performance.now();
     let status = 0;
     try {
-      const response = await fetch(this.#url(call), {
-        method: call.method,
-        headers,
-        body,
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        redirect: 'error',
+      return await withDeadline(this.#timeoutMs, signal, async (deadline) => {
+        try {
+          const response = await fetch(this.#url(call), { method: call.method, headers, body, signal: deadline, redirect: 'error' });
+          status = response.status;
+          const text = await response.text();
+          if (response.ok) return text;
+          const scrubbed = this.#scrub(text);
+          throw new MaasHttpError(status, endpoint, fieldErrorsOf(status, scrubbed), scrubbed);
+        } catch (err) {
+          if (err instanceof MaasHttpError) throw err;
+          if (signal?.aborted) throw signal.reason;
+          const reason = deadline.aborted ? `no answer within ${this.#timeoutMs} ms` : describeNetworkError(err);
+          throw new MaasUnreachableError(`could not reach MAAS for ${endpoint}: ${reason}`, { cause: err });
+        }
       });
-      status = response.status;
-      const text = await response.text();
-      if (response.ok) return text;
-      const scrubbed = this.#scrub(text);
-      throw new MaasHttpError(status, endpoint, fieldErrorsOf(status, scrubbed), scrubbed);
-    } catch (err) {
-      if (err instanceof MaasHttpError) throw err;
-      if (signal?.aborted) throw signal.reason;
-      const reason = timeout.aborted ? `no answer within ${this.#timeoutMs} ms` : describeNetworkError(err);
-      throw new MaasUnreachableError(`could not reach MAAS for ${endpoint}: ${reason}`, { cause: err });
     } finally {
       this.#onRequest?.({ endpoint, status, seconds: (performance.now() - started) / 1000 });
     }

@@ -5,6 +5,7 @@
 import { Compile } from 'typebox/compile';
 import { RackStatusSchema, RegionInfoSchema, type RackStatus, type RegionInfo } from '../protocol/v1.js';
 import { SidecarError } from '../errors.js';
+import { withDeadline } from '../util/deadline.js';
 
 export class MalformedAnswerError extends SidecarError {
   readonly code = 'MAAS_SIDECAR_ERR_MALFORMED_ANSWER';
@@ -51,49 +52,60 @@ export class RegionClient {
   constructor(private readonly options: RegionClientOptions) {}
 
   /** Long-polls /v1/region: answers at once when `seen` is stale, else within `waitSeconds`. */
-  async watch(seen: string | undefined, waitSeconds: number, signal: AbortSignal): Promise<WatchResult> {
-    const response = await this.#fetch(`/v1/region?wait=${waitSeconds}`, {
-      headers: seen ? { 'if-none-match': `"${seen}"` } : {},
-      signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs + waitSeconds * 1000)]),
+  watch(seen: string | undefined, waitSeconds: number, signal: AbortSignal): Promise<WatchResult> {
+    const init: RequestInit = { headers: seen ? { 'if-none-match': `"${seen}"` } : {} };
+    return this.#call(`/v1/region?wait=${waitSeconds}`, init, this.options.timeoutMs + waitSeconds * 1000, signal, async (response) => {
+      if (response.status === 304) return { kind: 'unchanged' };
+      const body = await this.#json(response);
+      if (response.status === 503) {
+        const reason = typeof (body as { reason?: unknown })?.reason === 'string' ? (body as { reason: string }).reason : 'not ready';
+        return { kind: 'notReady', reason: reason.slice(0, 200) };
+      }
+      if (response.status !== 200) throw new RegionUnavailableError(`region sidecar answered ${response.status}`);
+      const info = validateRegionInfo(body);
+      const etag = response.headers.get('etag');
+      if (etag !== null && etag !== `"${info.generation}"`) throw new MalformedAnswerError('region answer ETag does not match its generation');
+      return { kind: 'changed', info };
     });
-    if (response.status === 304) return { kind: 'unchanged' };
-    const body = await this.#json(response);
-    if (response.status === 503) {
-      const reason = typeof (body as { reason?: unknown })?.reason === 'string' ? (body as { reason: string }).reason : 'not ready';
-      return { kind: 'notReady', reason: reason.slice(0, 200) };
-    }
-    if (response.status !== 200) throw new RegionUnavailableError(`region sidecar answered ${response.status}`);
-    const info = validateRegionInfo(body);
-    const etag = response.headers.get('etag');
-    if (etag !== null && etag !== `"${info.generation}"`) throw new MalformedAnswerError('region answer ETag does not match its generation');
-    return { kind: 'changed', info };
   }
 
-  async rackStatus(hostname: string, signal: AbortSignal): Promise<RackStatus> {
-    const response = await this.#fetch(`/v1/racks/${encodeURIComponent(hostname)}`, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs)]) });
-    if (response.status !== 200) throw new RegionUnavailableError(`region sidecar answered ${response.status} for this rack's status`);
-    const body = await this.#json(response);
-    if (!rackStatus.Check(body)) throw new MalformedAnswerError('rack status answer does not match /v1/racks');
-    if (body.hostname !== hostname) throw new MalformedAnswerError('rack status answer is about another rack');
-    return body;
+  rackStatus(hostname: string, signal: AbortSignal): Promise<RackStatus> {
+    return this.#call(`/v1/racks/${encodeURIComponent(hostname)}`, {}, this.options.timeoutMs, signal, async (response) => {
+      if (response.status !== 200) throw new RegionUnavailableError(`region sidecar answered ${response.status} for this rack's status`);
+      const body = await this.#json(response);
+      if (!rackStatus.Check(body)) throw new MalformedAnswerError('rack status answer does not match /v1/racks');
+      if (body.hostname !== hostname) throw new MalformedAnswerError('rack status answer is about another rack');
+      return body;
+    });
   }
 
-  async requestReconcile(signal: AbortSignal): Promise<void> {
-    const response = await this.#fetch('/v1/reconcile', { method: 'POST', signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs)]) });
-    if (response.status !== 202) throw new RegionUnavailableError(`region sidecar answered ${response.status} to a reconcile request`);
+  requestReconcile(signal: AbortSignal): Promise<void> {
+    return this.#call('/v1/reconcile', { method: 'POST' }, this.options.timeoutMs, signal, async (response) => {
+      await response.body?.cancel();
+      if (response.status !== 202) throw new RegionUnavailableError(`region sidecar answered ${response.status} to a reconcile request`);
+    });
   }
 
-  async #fetch(path: string, init: RequestInit): Promise<Response> {
-    try {
-      return await fetch(`${this.options.baseUrl}${path}`, {
-        ...init,
-        headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${this.options.token}` },
-        redirect: 'error',
-      });
-    } catch (err) {
-      if ((init.signal as AbortSignal | undefined)?.aborted && (err as Error).name === 'AbortError') throw err;
-      throw new RegionUnavailableError(`region sidecar unreachable: ${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`, { cause: err });
-    }
+  /**
+   * One request, headers and body, under one deadline. Stopping (`signal`) propagates as is;
+   * anything else that keeps the answer from arriving means the region is unavailable.
+   */
+  #call<T>(path: string, init: RequestInit, timeoutMs: number, signal: AbortSignal, read: (response: Response) => Promise<T>): Promise<T> {
+    return withDeadline(timeoutMs, signal, async (deadline) => {
+      try {
+        const response = await fetch(`${this.options.baseUrl}${path}`, {
+          ...init,
+          headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${this.options.token}` },
+          redirect: 'error',
+          signal: deadline,
+        });
+        return await read(response);
+      } catch (err) {
+        if (err instanceof SidecarError || signal.aborted) throw err;
+        const reason = deadline.aborted ? `no answer within ${timeoutMs} ms` : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+        throw new RegionUnavailableError(`region sidecar unreachable: ${reason}`, { cause: err });
+      }
+    });
   }
 
   async #json(response: Response): Promise<unknown> {

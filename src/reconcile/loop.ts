@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffPolicy } from '../util/backoff.js';
+import { withDeadline } from '../util/deadline.js';
 
 export interface LoopState {
   readonly status: 'idle' | 'running' | 'stopped';
@@ -110,7 +111,7 @@ export class ReconcileLoop {
     const log = this.#options.logger.child({ loop: this.#options.name, pass: this.#state.passes + 1 });
     let outcome: PassOutcome;
     try {
-      await this.#options.pass(AbortSignal.any([AbortSignal.timeout(this.#options.timeoutMs), this.#stopping.signal]));
+      await withDeadline(this.#options.timeoutMs, this.#stopping.signal, this.#options.pass);
       outcome = { ok: true, seconds: (this.#now() - started) / 1000 };
       const { lastError: _cleared, runningSince: _done, ...rest } = this.#state;
       this.#state = { ...rest, status: 'idle', passes: rest.passes + 1, consecutiveFailures: 0, lastSuccessAt: this.#now() };

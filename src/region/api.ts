@@ -17,6 +17,10 @@ import {
 } from '../protocol/v1.js';
 import { bearerAuth } from '../http/bearer.js';
 import type { Publication } from './publication.js';
+import { withDeadline } from '../util/deadline.js';
+
+/** A rack's status question is answered or refused within this, however slow MAAS is. */
+const RACK_STATUS_TIMEOUT_MS = 10_000;
 
 export interface RegionApiDeps {
   readonly token: string;
@@ -81,7 +85,7 @@ export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Pro
       },
     },
     async (request, reply) => {
-      const status = await deps.rackStatus(request.params.hostname, AbortSignal.timeout(10_000));
+      const status = await withDeadline(RACK_STATUS_TIMEOUT_MS, undefined, (signal) => deps.rackStatus(request.params.hostname, signal));
       if (!status) return reply.code(503).send({ error: 'region not bootstrapped yet' });
       return status;
     },

@@ -57,7 +57,9 @@ t.test('a rack in another network namespace registers, survives a cut link, and 
   const before = JSON.parse(inside('/v1/status').body) as { generation: string; systemId: string };
 
   host.cut();
-  await waitFor(() => inside('/readyz').status === 503, { what: 'rack not ready once cut', timeoutMs: 30_000 });
+  await waitFor(() => inside('/readyz').status === 503, { what: 'rack not ready once cut', timeoutMs: 30_000 }).catch((err: Error) => {
+    throw new Error(`${err.message}; status ${inside('/v1/status').body}; log ${rack.stdout.slice(-15).join('\n')}`);
+  });
   const cut = JSON.parse(inside('/v1/status').body) as { generation: string; systemId: string; regionReachable: boolean };
   t.equal(cut.regionReachable, false);
   t.equal(cut.generation, before.generation, 'keeps its last known state');

@@ -1,0 +1,27 @@
+/**
+ * The one way to bound work in time. Not `AbortSignal.any([parent, AbortSignal.timeout(ms)])`:
+ * on Node 20 a composite signal holds its sources weakly and the timeout's timer holds its signal
+ * weakly, and undici's fetch follows the signal it is given weakly too, so after a garbage
+ * collection the timeout can silently never fire (nodejs/node#55428, nodejs/undici#4068). A
+ * request to a peer behind a cut link then hangs for ever. A plain timer holds its controller.
+ */
+
+/** Runs `work` with a signal that aborts after `ms` (reason: a `TimeoutError`) or when `parent` does. */
+export async function withDeadline<T>(ms: number, parent: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')), ms);
+  const onParentAbort = (): void => controller.abort(parent?.reason);
+  if (parent?.aborted) onParentAbort();
+  else parent?.addEventListener('abort', onParentAbort, { once: true });
+  try {
+    return await work(controller.signal);
+  } finally {
+    clearTimeout(timer);
+    parent?.removeEventListener('abort', onParentAbort);
+  }
+}
+
+/** Whether `err` is what a deadline (or `AbortSignal.timeout`) aborts with. */
+export function isTimeout(err: unknown): boolean {
+  return err instanceof Error && err.name === 'TimeoutError';
+}
