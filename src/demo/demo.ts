@@ -2,13 +2,14 @@
  * The one-command demo: the MAAS simulator, a region sidecar and N rack sidecars as separate
  * processes on 127.0.0.1, narrated as they converge, until Ctrl-C stops them all.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DemoChild, type LogLine } from './child.js';
 import { freePort } from '../util/ports.js';
 import { sleep } from '../util/backoff.js';
+import { withDeadline } from '../util/deadline.js';
 
 export interface DemoOptions {
   readonly racks: number;
@@ -41,6 +42,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   await writeFile(join(dir, 'admin-password'), `${randomBytes(12).toString('hex')}\n`, { mode: 0o600 });
   await writeFile(join(dir, 'network.yaml'), NETWORK);
   const hostnames = new Map<string, string>();
+  const rackBases: string[] = [];
   const check = (text: string) => say(`  \u2713 ${text}`);
 
   const stopAll = async () => {
@@ -92,6 +94,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       const hostname = `rack-${i}`;
       const rackDir = join(dir, hostname);
       const port = options.rackPortBase ? options.rackPortBase + i - 1 : await freePort();
+      rackBases.push(`http://127.0.0.1:${port}`);
       const rack = new DemoChild(
         hostname,
         ['rack'],
@@ -124,18 +127,17 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     }
 
     const converged = await Promise.race([
-      waitConverged(simOrigin, regionBase, token, options.racks, () => failed),
+      waitConverged({ simOrigin, regionBase, token, rackBases, registered: () => hostnames.size, failed: () => failed }),
       options.stopRequested.then(() => 'stopped' as const),
     ]);
     if (converged === 'stopped') return 0;
-    if (converged !== true) {
+    if (typeof converged === 'string') {
       say(`\n${converged}`);
       if (failed) say(`${failed.name} exited; its last lines:\n${failed.tail.join('\n')}`);
       return 1;
     }
     check('converged: gateway, dynamic range, DHCP with primary' + (options.racks > 1 ? ' and secondary' : '') + ' rack');
-    const apiKey = (await readFile(join(dir, 'maas', 'api-key'), 'utf8')).trim();
-    say(whereToLook({ maasUrl, simOrigin, regionBase, dir, apiKey, racks: children.slice(2) }));
+    say(whereToLook({ maasUrl, simOrigin, regionBase, dir, rackBases, primaryRack: converged.primaryRack }));
     say('Press Ctrl-C to stop everything.');
     await Promise.race([options.stopRequested, new Promise<void>((resolve) => {
       const timer = setInterval(() => {
@@ -184,16 +186,39 @@ function narrateRegion(line: LogLine, check: (text: string) => void, hostnames: 
   }
 }
 
-/** Polls until MAAS holds the declared state and every rack is ready; a message when it cannot. */
-async function waitConverged(simOrigin: string, regionBase: string, token: string, racks: number, failed: () => DemoChild | undefined): Promise<true | string> {
+interface ConvergeProbe {
+  readonly simOrigin: string;
+  readonly regionBase: string;
+  readonly token: string;
+  readonly rackBases: readonly string[];
+  /** How many racks have said they are registered (and the demo has told the user so). */
+  readonly registered: () => number;
+  readonly failed: () => DemoChild | undefined;
+}
+
+/** GET `url` as JSON (with its status), bounded in time so a stuck child cannot stall the demo. */
+function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  return withDeadline(5_000, undefined, async (signal) => {
+    const response = await fetch(url, { headers, signal });
+    return { status: response.status, body: await response.json() };
+  });
+}
+
+/**
+ * Polls until MAAS holds the declared state, the region is ready without conflicts and every
+ * rack sidecar is ready; the primary rack's system_id then, or a message when it cannot.
+ */
+async function waitConverged(probe: ConvergeProbe): Promise<{ primaryRack: string } | string> {
+  const racks = probe.rackBases.length;
   const deadline = Date.now() + 90_000;
   let last = 'nothing yet';
   while (Date.now() < deadline) {
-    const child = failed();
+    const child = probe.failed();
     if (child) return `${child.name} exited before the demo converged`;
     try {
-      const state = (await (await fetch(`${simOrigin}/_sim/state`)).json()) as { vlans: { dhcpOn: boolean; primaryRack: string | null; secondaryRack: string | null }[]; subnets: { gatewayIp: string | null }[]; racks: { rackd: string }[] };
-      const status = (await (await fetch(`${regionBase}/v1/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { ready?: boolean; conflicts?: unknown[] };
+      const state = (await getJson(`${probe.simOrigin}/_sim/state`)).body as { vlans: { dhcpOn: boolean; primaryRack: string | null; secondaryRack: string | null }[]; subnets: { gatewayIp: string | null }[] };
+      const status = (await getJson(`${probe.regionBase}/v1/status`, { authorization: `Bearer ${probe.token}` })).body as { ready?: boolean; conflicts?: unknown[] };
+      const racksReady = (await Promise.all(probe.rackBases.map(async (base) => (await getJson(`${base}/readyz`)).status === 200))).filter(Boolean).length;
       const vlan = state.vlans[0];
       const done =
         status.ready === true &&
@@ -202,9 +227,10 @@ async function waitConverged(simOrigin: string, regionBase: string, token: strin
         vlan?.dhcpOn === true &&
         vlan.primaryRack !== null &&
         (racks < 2 || vlan.secondaryRack !== null) &&
-        state.racks.filter((r) => r.rackd === 'running').length === racks;
-      if (done) return true;
-      last = JSON.stringify({ regionReady: status.ready, vlan, racks: state.racks.length });
+        racksReady === racks &&
+        probe.registered() === racks;
+      if (done) return { primaryRack: vlan.primaryRack as string };
+      last = JSON.stringify({ regionReady: status.ready, vlan, racksReady });
     } catch (err) {
       last = (err as Error).message;
     }
@@ -213,12 +239,12 @@ async function waitConverged(simOrigin: string, regionBase: string, token: strin
   return `the demo did not converge within 90 s; last seen: ${last}`;
 }
 
-function whereToLook(o: { maasUrl: string; simOrigin: string; regionBase: string; dir: string; apiKey: string; racks: DemoChild[] }): string {
+function whereToLook(o: { maasUrl: string; simOrigin: string; regionBase: string; dir: string; rackBases: readonly string[]; primaryRack: string }): string {
   return `
 Where to look:
   region sidecar   ${o.regionBase}/readyz   ${o.regionBase}/metrics
                    curl -H "Authorization: Bearer $(cat ${o.dir}/token)" ${o.regionBase}/v1/status
-  rack sidecars    see ${o.dir}/rack-N.log; /readyz, /metrics and /v1/status on their ports
+${o.rackBases.map((base, i) => `  ${i === 0 ? 'rack sidecars ' : '              '}   ${base}/readyz   ${base}/metrics   ${base}/v1/status   (log: ${o.dir}/rack-${i + 1}.log)`).join('\n')}
   MAAS (simulated) ${o.maasUrl}/api/2.0/version/   state: ${o.simOrigin}/_sim/state
                    admin API key in ${o.dir}/maas/api-key
 
@@ -227,7 +253,7 @@ Make some drift and watch it corrected (within 10 s):
     KEY=$(cat ${o.dir}/maas/api-key); IFS=: read CK TK TS <<<"$KEY"
     curl -X PUT -d dhcp_on=false -H "Authorization: OAuth oauth_version=\\"1.0\\", oauth_signature_method=\\"PLAINTEXT\\", oauth_consumer_key=\\"$CK\\", oauth_token=\\"$TK\\", oauth_signature=\\"&$TS\\", oauth_nonce=\\"$RANDOM$RANDOM\\", oauth_timestamp=\\"$(date +%s)\\"" ${o.maasUrl}/api/2.0/fabrics/0/vlans/0/
   rotate the region secret (racks re-register):   curl -X POST ${o.simOrigin}/_sim/region/rotate-secret
-  kill the primary rack's rackd:                  curl -X POST -H 'content-type: application/json' -d '{"status":"dead"}' ${o.simOrigin}/_sim/racks/<system_id>/rackd
+  kill the primary rack's rackd:                  curl -X POST -H 'content-type: application/json' -d '{"status":"dead"}' ${o.simOrigin}/_sim/racks/${o.primaryRack}/rackd
   make MAAS fail half its answers:                curl -X PUT -H 'content-type: application/json' -d '{"errorRate":0.5}' ${o.simOrigin}/_sim/faults
 `;
 }

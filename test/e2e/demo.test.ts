@@ -26,6 +26,11 @@ t.test('the demo converges, corrects drift, and Ctrl-C stops every process', asy
   const maasUrl = /\(simulated\) at (\S+)/.exec(out)?.[1] ?? '';
   t.equal((await fetch(`${readyz}/readyz`)).status, 200, 'the printed /readyz answers ready');
   t.match(await (await fetch(`${readyz}/metrics`)).text(), /maas_sidecar_region_ready 1/);
+  const rackReadyz = [...out.matchAll(/(http:\/\/127\.0\.0\.1:\d+\/readyz)\s+\S+\/metrics\s+\S+\/v1\/status/g)].map((m) => m[1] ?? '');
+  t.equal(rackReadyz.length, 2, 'both rack sidecars are pointed at');
+  for (const url of rackReadyz) t.equal((await fetch(url)).status, 200, `${url} answers ready`);
+  const primary = /_sim\/racks\/(\w+)\/rackd/.exec(out)?.[1];
+  t.match(await (await fetch(maasUrl.replace(/\/MAAS$/, '/_sim/state'))).json(), { vlans: [{ primaryRack: primary }] }, 'the drift hint names the primary rack');
 
   const admin = new MaasClient({ url: maasUrl, apiKey: ApiKey.parse(await readFile(join(dir, 'maas', 'api-key'), 'utf8')) });
   await admin.updateVlan(0, 0, { dhcp_on: false });
