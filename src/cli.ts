@@ -2,12 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { EXIT, type Command } from './commands/command.js';
 import { demoCommand } from './commands/demo.js';
+import { planCommand } from './commands/plan.js';
 import { rackCommand } from './commands/rack.js';
 import { regionCommand } from './commands/region.js';
 import { simulatorCommand } from './commands/simulator.js';
 import { ConfigError } from './errors.js';
 
-const COMMANDS: readonly Command[] = [demoCommand, regionCommand, rackCommand, simulatorCommand];
+const COMMANDS: readonly Command[] = [demoCommand, regionCommand, rackCommand, planCommand, simulatorCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

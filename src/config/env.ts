@@ -7,6 +7,7 @@ import cron from 'node-cron';
 import type { TSchema, Static } from 'typebox';
 import { parseWithSchema } from './validate.js';
 import type { RunnerMode } from '../exec/runner.js';
+import { ApiKey } from '../maas/api-key.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -56,6 +57,16 @@ export function readSecretFileVar(variable: string, path: string, rule: { minLen
   if (text.length < rule.minLength) throw new Error(`${variable}: ${path} must hold at least ${rule.minLength} characters`);
   if (/[\r\n]/.test(text)) throw new Error(`${variable}: ${path} must hold a single line`);
   return text;
+}
+
+/** An admin API key `ck:tk:ts` read from the file a variable (or flag) names; messages never show the key. */
+export function apiKeyFileVar(variable: string, path: string): ApiKey {
+  const text = readSecretFileVar(variable, path, { minLength: 5 });
+  try {
+    return ApiKey.parse(text);
+  } catch (err) {
+    throw new Error(`${variable}: ${path}: ${(err as Error).message}`);
+  }
 }
 
 export function urlVar(variable: string, value: string): string {

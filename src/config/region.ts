@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import Type from 'typebox';
 import { ConfigError } from '../errors.js';
-import { ApiKey } from '../maas/api-key.js';
+import type { ApiKey } from '../maas/api-key.js';
 import { parseNetworkConfig, type DesiredNetwork } from '../region/network/desired.js';
 import { deepFreeze } from './validate.js';
-import { cronVar, parseEnv, Problems, readSecretFileVar, urlVar, type Env } from './env.js';
+import { apiKeyFileVar, cronVar, parseEnv, Problems, readSecretFileVar, urlVar, type Env } from './env.js';
 import { SIDECAR_ENV, sidecarEnvHelp, sidecarSettings, type SidecarSettings } from './sidecar.js';
 
 const Schema = Type.Object({
@@ -74,14 +74,7 @@ export function loadRegionConfig(env: Env): RegionConfig {
   let admin: AdminSource | undefined;
   if (vars.MAAS_API_KEY_FILE !== undefined) {
     const path = vars.MAAS_API_KEY_FILE;
-    admin = problems.try(() => {
-      const text = readSecretFileVar('MAAS_API_KEY_FILE', path, { minLength: 5 });
-      try {
-        return { kind: 'apiKey', apiKey: ApiKey.parse(text) } as const;
-      } catch (err) {
-        throw new Error(`MAAS_API_KEY_FILE: ${path}: ${(err as Error).message}`);
-      }
-    });
+    admin = problems.try(() => ({ kind: 'apiKey', apiKey: apiKeyFileVar('MAAS_API_KEY_FILE', path) }) as const);
   } else if (vars.MAAS_ADMIN_PASSWORD_FILE !== undefined) {
     const path = vars.MAAS_ADMIN_PASSWORD_FILE;
     const password = problems.try(() => readSecretFileVar('MAAS_ADMIN_PASSWORD_FILE', path, { minLength: 8 }));

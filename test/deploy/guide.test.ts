@@ -24,6 +24,15 @@ t.test('every `npm run` in the guide is a script of this package', async (t) => 
   }
 });
 
+t.test('every `maas-sidecar plan` in the guide accepts the file it names', async (t) => {
+  const plans = commands.filter((c) => c.startsWith('node bin/maas-sidecar.js plan '));
+  t.ok(plans.length >= 1);
+  for (const command of plans) {
+    const out = execFileSync(process.execPath, command.split(/\s+/).slice(1), { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+    t.match(out, /: valid \(1 subnet/, command);
+  }
+});
+
 t.test('the sidecar build command is the one the image test runs', async (t) => {
   const build = commands.find((c) => c.startsWith('docker build') && c.endsWith(' .'));
   t.ok(build, 'the guide shows how to build ./Dockerfile');

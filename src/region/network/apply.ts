@@ -2,7 +2,7 @@
 import type { MaasClient } from '../../maas/client.js';
 import type { Vlan } from '../../maas/types.js';
 import { NotConvergedError } from '../../errors.js';
-import type { Action } from './plan.js';
+import type { Action, VlanRef } from './plan.js';
 
 /** Performs `action` and returns what MAAS holds afterwards, for the change log. */
 export async function applyAction(client: MaasClient, action: Action, signal?: AbortSignal): Promise<unknown> {
@@ -73,28 +73,36 @@ async function vlanWrite(
   return state;
 }
 
-/** A short human description, for logs and error context. */
+/** A short human description with before and after, for `maas-sidecar plan`, logs and error context. */
 export function describeAction(action: Action): string {
+  const vlan = (ref: VlanRef) => `VLAN ${ref.vid} (fabric ${ref.fabricId})`;
   switch (action.kind) {
-    case 'setSubnetNetworking':
-      return `set gateway/DNS of subnet ${action.cidr}`;
+    case 'setSubnetNetworking': {
+      const changes = [
+        ...(action.gatewayIp === undefined ? [] : [`gateway ${action.before.gatewayIp ?? 'none'} -> ${action.gatewayIp}`]),
+        ...(action.dnsServers === undefined ? [] : [`DNS ${list(action.before.dnsServers)} -> ${list(action.dnsServers)}`]),
+      ];
+      return `set subnet ${action.cidr} ${changes.join(', ')}`;
+    }
     case 'createIpRange':
       return `create ${action.type} range ${action.start}-${action.end} on ${action.cidr}`;
     case 'updateIpRange':
-      return `move range ${action.rangeId} to ${action.start}-${action.end} on ${action.cidr}`;
+      return `move range ${action.rangeId} on ${action.cidr} from ${action.before.start}-${action.before.end} to ${action.start}-${action.end}`;
     case 'deleteIpRange':
-      return `delete range ${action.rangeId} on ${action.cidr}`;
+      return `delete ${action.before.type} range ${action.rangeId} (${action.before.start}-${action.before.end}) on ${action.cidr}`;
     case 'clearSecondaryRack':
-      return `clear the secondary rack of VLAN ${action.vlan.vid} (fabric ${action.vlan.fabricId})`;
+      return `clear the secondary rack ${action.before} of ${vlan(action.vlan)}`;
     case 'setDhcpPrimary':
-      return `turn DHCP on with primary ${action.primaryRack} for VLAN ${action.vlan.vid} (fabric ${action.vlan.fabricId})`;
+      return `turn DHCP on with primary ${action.primaryRack} for ${vlan(action.vlan)} (was ${action.before.dhcpOn ? 'on' : 'off'}, primary ${action.before.primaryRack ?? 'none'})`;
     case 'setSecondaryRack':
-      return `set secondary ${action.secondaryRack} for VLAN ${action.vlan.vid} (fabric ${action.vlan.fabricId})`;
+      return `set secondary ${action.secondaryRack} for ${vlan(action.vlan)} (was ${action.before ?? 'none'})`;
     case 'disableDhcp':
-      return `turn DHCP off for VLAN ${action.vlan.vid} (fabric ${action.vlan.fabricId})`;
+      return `turn DHCP off for ${vlan(action.vlan)}`;
     case 'setConfig':
       return `set MAAS setting ${action.name}`;
     case 'importBootResources':
       return 'start a boot-resources import';
   }
 }
+
+const list = (ips: readonly string[]): string => (ips.length === 0 ? 'none' : ips.join(' '));
