@@ -1,5 +1,5 @@
 /**
- * The client parses every real MAAS response in ../shared/maas/fixtures, served over HTTP so the
+ * The client parses every real MAAS response in test/fixtures/maas, served over HTTP so the
  * whole path (fetch, JSON, schema) is exercised. Unknown fields must pass.
  */
 import t from 'tap';
@@ -9,7 +9,7 @@ import Fastify from 'fastify';
 import { MaasClient } from '../../src/maas/client.js';
 import { ApiKey } from '../../src/maas/api-key.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../shared/maas/fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/maas/', import.meta.url));
 
 /** fixture file → the request that answers with it and the client call that parses it. */
 const ROUTES: Record<string, { path: string; call: (c: MaasClient) => Promise<unknown> }> = {
