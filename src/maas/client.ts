@@ -31,7 +31,7 @@ import {
 } from './types.js';
 import { isTransient, MaasHttpError, MaasResponseError, MaasUnreachableError, type MaasFieldErrors } from '../errors.js';
 import { backoffDelay, sleep, type BackoffPolicy } from '../util/backoff.js';
-import { withDeadline } from '../util/deadline.js';
+import { whyNoAnswer, withDeadline } from '../util/deadline.js';
 
 /** A form value: `null` sends an empty string (MAAS's way to clear a field), arrays repeat the key. */
 export type FormValue = string | number | boolean | null | readonly string[];
@@ -288,8 +288,7 @@ export class MaasClient {
         } catch (err) {
           if (err instanceof MaasHttpError) throw err;
           if (signal?.aborted) throw signal.reason;
-          const reason = deadline.aborted ? `no answer within ${this.#timeoutMs} ms` : describeNetworkError(err);
-          throw new MaasUnreachableError(`could not reach MAAS for ${endpoint}: ${reason}`, { cause: err });
+          throw new MaasUnreachableError(`could not reach MAAS for ${endpoint}: ${whyNoAnswer(err, deadline, this.#timeoutMs)}`, { cause: err });
         }
       });
     } finally {
@@ -347,9 +346,4 @@ function fieldErrorsOf(status: number, text: string): MaasFieldErrors | undefine
   const entries = Object.entries(parsed);
   const valid = entries.every(([, v]) => Array.isArray(v) && v.every((m) => typeof m === 'string'));
   return valid ? (Object.fromEntries(entries) as MaasFieldErrors) : undefined;
-}
-
-function describeNetworkError(err: unknown): string {
-  const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
-  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
 }

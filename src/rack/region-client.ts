@@ -5,7 +5,7 @@
 import { Compile } from 'typebox/compile';
 import { RackStatusSchema, RegionInfoSchema, type RackStatus, type RegionInfo } from '../protocol/v1.js';
 import { SidecarError } from '../errors.js';
-import { withDeadline } from '../util/deadline.js';
+import { whyNoAnswer, withDeadline } from '../util/deadline.js';
 
 export class MalformedAnswerError extends SidecarError {
   readonly code = 'MAAS_SIDECAR_ERR_MALFORMED_ANSWER';
@@ -102,8 +102,7 @@ export class RegionClient {
         return await read(response);
       } catch (err) {
         if (err instanceof SidecarError || signal.aborted) throw err;
-        const reason = deadline.aborted ? `no answer within ${timeoutMs} ms` : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
-        throw new RegionUnavailableError(`region sidecar unreachable: ${reason}`, { cause: err });
+        throw new RegionUnavailableError(`region sidecar unreachable: ${whyNoAnswer(err, deadline, timeoutMs)}`, { cause: err });
       }
     });
   }

@@ -21,7 +21,12 @@ export async function withDeadline<T>(ms: number, parent: AbortSignal | undefine
   }
 }
 
-/** Whether `err` is what a deadline (or `AbortSignal.timeout`) aborts with. */
-export function isTimeout(err: unknown): boolean {
-  return err instanceof Error && err.name === 'TimeoutError';
+/**
+ * Why `work` under `deadline` got no answer: the deadline, or the network's own error code
+ * (ECONNREFUSED, ECONNRESET, ...). Callers rethrow a parent's abort (stopping) before asking.
+ */
+export function whyNoAnswer(err: unknown, deadline: AbortSignal, ms: number): string {
+  if (deadline.aborted) return `no answer within ${ms} ms`;
+  const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
 }

@@ -2,6 +2,7 @@
 import t from 'tap';
 import Fastify from 'fastify';
 import { MalformedAnswerError, RegionClient, validateRegionInfo } from '../../../src/rack/region-client.js';
+import { closedPort } from '../../helpers/ports.js';
 
 const GOOD = { ready: true, url: 'http://region:5240/MAAS', secret: 'ab'.repeat(16), generation: '0123456789abcdef' };
 
@@ -45,4 +46,12 @@ t.test('over HTTP: non-JSON, an ETag that lies, and a status about another rack 
   await t.rejects(client.watch(undefined, 0, signal), { name: 'MalformedAnswerError', message: /not JSON/ });
   await t.rejects(client.watch('0123456789abcdef', 0, signal), { name: 'MalformedAnswerError', message: /ETag/ });
   await t.rejects(client.rackStatus('rack-a', signal), { name: 'MalformedAnswerError', message: /another rack/ });
+});
+
+t.test('a region nobody listens for is unavailable, with the network error code; stopping stays a stop', async (t) => {
+  const client = new RegionClient({ baseUrl: `http://127.0.0.1:${await closedPort()}`, token: 't'.repeat(16), timeoutMs: 5000 });
+  await t.rejects(client.rackStatus('rack-a', new AbortController().signal), { name: 'RegionUnavailableError', message: 'region sidecar unreachable: ECONNREFUSED' });
+  const stopping = new AbortController();
+  stopping.abort(new Error('stopping'));
+  await t.rejects(client.watch(undefined, 0, stopping.signal), { message: 'stopping' });
 });
