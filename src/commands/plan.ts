@@ -2,13 +2,13 @@
  * `maas-sidecar plan`: a dry run. Checks a declared network configuration and, given a MAAS,
  * shows what a reconcile pass would change there: the same observe and plan steps, never apply.
  */
-import { readFileSync } from 'node:fs';
 import { EXIT, type Command } from './command.js';
 import { apiKeyFileVar, Problems, urlVar } from '../config/env.js';
 import { ConfigError, SidecarError } from '../errors.js';
 import type { ApiKey } from '../maas/api-key.js';
 import { MaasClient } from '../maas/client.js';
-import { parseNetworkConfig, type DesiredNetwork } from '../region/network/desired.js';
+import type { DesiredNetwork } from '../region/network/desired.js';
+import { networkFileVar } from '../config/network-file.js';
 import { observe } from '../region/network/observe.js';
 import { plan, type Plan } from '../region/network/plan.js';
 import { describeAction } from '../region/network/apply.js';
@@ -25,7 +25,8 @@ Options:
   --maas-url URL        region API to compare with, e.g. http://localhost:5240/MAAS
   --api-key-file FILE   file holding an admin API key ck:tk:ts (required with --maas-url;
                         maas-region apikey --username admin prints one)
-  --json                print {network, maas?: {url, converged, changes, conflicts}} as JSON
+  --json                print {network: {file, summary}, maas?: {url, converged, changes,
+                        conflicts}} as JSON
   -h, --help            show this help
 
 Exit codes: 0 checked (converged or not: read the output), 1 MAAS could not be read,
@@ -52,21 +53,7 @@ function parseConfig(argv: readonly string[]): PlanConfig | 'help' {
   if (values.help) return 'help';
   const problems = new Problems();
   const networkFile = values.network;
-  const network = problems.required('--network', networkFile, 'the declared network configuration to check', (path) => {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new Error(`--network: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    try {
-      return parseNetworkConfig(text, path);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      err.problems.forEach((p) => problems.add(p));
-      return undefined;
-    }
-  });
+  const network = problems.required('--network', networkFile, 'the declared network configuration to check', (path) => networkFileVar('--network', path, problems));
   let maas: PlanConfig['maas'];
   const url = values['maas-url'];
   const keyFile = values['api-key-file'];
@@ -96,7 +83,7 @@ async function run(argv: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const network = { file: config.networkFile, valid: true, summary: summarise(config.network) };
+  const network = { file: config.networkFile, summary: summarise(config.network) };
   if (!config.maas) {
     if (config.json) out(JSON.stringify({ network }, null, 2));
     else out(`${config.networkFile}: valid (${network.summary})`);

@@ -1,9 +1,9 @@
 /** The region sidecar's configuration: environment variables (and the files they name), validated once. */
-import { readFileSync } from 'node:fs';
 import Type from 'typebox';
 import { ConfigError } from '../errors.js';
 import type { ApiKey } from '../maas/api-key.js';
-import { parseNetworkConfig, type DesiredNetwork } from '../region/network/desired.js';
+import type { DesiredNetwork } from '../region/network/desired.js';
+import { networkFileVar } from './network-file.js';
 import { deepFreeze } from './validate.js';
 import { apiKeyFileVar, cronVar, parseEnv, Problems, readSecretFileVar, urlVar, type Env } from './env.js';
 import { SIDECAR_ENV, sidecarEnvHelp, sidecarSettings, type SidecarSettings } from './sidecar.js';
@@ -82,16 +82,7 @@ export function loadRegionConfig(env: Env): RegionConfig {
   } else {
     problems.add('MAAS_ADMIN_PASSWORD_FILE is required unless MAAS_API_KEY_FILE is given (no default password)');
   }
-  let network: DesiredNetwork | undefined;
-  if (vars.NETWORK_CONFIG_FILE !== undefined) {
-    const path = vars.NETWORK_CONFIG_FILE;
-    try {
-      network = parseNetworkConfig(readFileSync(path, 'utf8'), `NETWORK_CONFIG_FILE ${path}:`);
-    } catch (err) {
-      if (err instanceof ConfigError) err.problems.forEach((p) => problems.add(p));
-      else problems.add(`NETWORK_CONFIG_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  }
+  const network = vars.NETWORK_CONFIG_FILE === undefined ? undefined : networkFileVar('NETWORK_CONFIG_FILE', vars.NETWORK_CONFIG_FILE, problems);
   const schedule = problems.try(() => cronVar('RECONCILE_SCHEDULE', vars.RECONCILE_SCHEDULE));
   const settings = sidecarSettings(vars, problems);
   if (problems.list.length > 0) throw new ConfigError(problems.list);
