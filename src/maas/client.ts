@@ -4,27 +4,19 @@
  */
 import { ApiKey } from './api-key.js';
 import {
-  parseAddressBlocks,
   parseBootResources,
-  parseFabrics,
   parseIpRange,
   parseIpRanges,
-  parseRackController,
   parseRackControllers,
   parseSubnet,
   parseSubnets,
-  parseSubnetStatistics,
   parseUser,
   parseVersion,
   parseVlan,
-  parseVlans,
-  type AddressBlock,
   type BootResource,
-  type Fabric,
   type IpRange,
   type RackController,
   type Subnet,
-  type SubnetStatistics,
   type User,
   type Version,
   type Vlan,
@@ -61,12 +53,6 @@ export interface MaasClientOptions {
 export interface SubnetUpdate {
   readonly gateway_ip?: string | null;
   readonly dns_servers?: readonly string[];
-  readonly allow_dns?: boolean;
-  readonly allow_proxy?: boolean;
-  readonly managed?: boolean;
-  readonly rdns_mode?: number;
-  readonly name?: string;
-  readonly description?: string;
 }
 
 export interface VlanUpdate {
@@ -132,47 +118,10 @@ export class MaasClient {
     return parseSubnets(await this.#json({ method: 'GET', template: 'subnets/' }, signal));
   }
 
-  /** `id` is a numeric id or any MAAS subnet specifier (`cidr:10.0.0.0/24`, a bare CIDR, …). */
-  async getSubnet(id: number | string, signal?: AbortSignal): Promise<Subnet> {
-    return parseSubnet(await this.#json({ method: 'GET', template: 'subnets/{id}/', params: { id } }, signal));
-  }
-
-  /**
-   * MAAS resets allow_dns, allow_proxy and managed to true when a PUT omits them, so callers
-   * that must preserve them pass the current values (see `preservedSubnetFlags`).
-   */
+  /** Fields the update omits keep their values (MAAS fills a PUT's missing fields from the subnet). */
   async updateSubnet(id: number, update: SubnetUpdate, signal?: AbortSignal): Promise<Subnet> {
     const form: Form = { ...update, dns_servers: update.dns_servers?.join(' ') };
     return parseSubnet(await this.#json({ method: 'PUT', template: 'subnets/{id}/', params: { id }, form }, signal));
-  }
-
-  /** Addresses in use (gateway, ranges, assigned IPs), each with its purpose. */
-  async reservedIpRanges(id: number, signal?: AbortSignal): Promise<AddressBlock[]> {
-    return parseAddressBlocks(
-      await this.#json({ method: 'GET', template: 'subnets/{id}/', params: { id }, op: 'reserved_ip_ranges' }, signal),
-    );
-  }
-
-  async unreservedIpRanges(id: number, signal?: AbortSignal): Promise<AddressBlock[]> {
-    return parseAddressBlocks(
-      await this.#json({ method: 'GET', template: 'subnets/{id}/', params: { id }, op: 'unreserved_ip_ranges' }, signal),
-    );
-  }
-
-  async subnetStatistics(id: number, signal?: AbortSignal): Promise<SubnetStatistics> {
-    return parseSubnetStatistics(
-      await this.#json({ method: 'GET', template: 'subnets/{id}/', params: { id }, op: 'statistics' }, signal),
-    );
-  }
-
-  async listFabrics(signal?: AbortSignal): Promise<Fabric[]> {
-    return parseFabrics(await this.#json({ method: 'GET', template: 'fabrics/' }, signal));
-  }
-
-  async listVlans(fabricId: number, signal?: AbortSignal): Promise<Vlan[]> {
-    return parseVlans(
-      await this.#json({ method: 'GET', template: 'fabrics/{fabric_id}/vlans/', params: { fabric_id: fabricId } }, signal),
-    );
   }
 
   async getVlan(fabricId: number, vid: number, signal?: AbortSignal): Promise<Vlan> {
@@ -207,13 +156,6 @@ export class MaasClient {
 
   async listRackControllers(signal?: AbortSignal): Promise<RackController[]> {
     return parseRackControllers(await this.#json({ method: 'GET', template: 'rackcontrollers/' }, signal));
-  }
-
-  async getRackController(systemId: string, signal?: AbortSignal): Promise<RackController> {
-    const params = { system_id: systemId };
-    return parseRackController(
-      await this.#json({ method: 'GET', template: 'rackcontrollers/{system_id}/', params }, signal),
-    );
   }
 
   async listBootResources(signal?: AbortSignal): Promise<BootResource[]> {
@@ -313,11 +255,15 @@ export class MaasClient {
    * error. Only error bodies are scrubbed: success bodies are data and must stay intact.
    */
   #scrub(text: string): string {
-    let scrubbed = text;
+    // With a wrong token secret, what MAAS echoes is the right one, which this client cannot know.
+    let scrubbed = text.replace(EXPECTED_SIGNATURE, '$1[redacted]');
     for (const part of this.#apiKey?.sensitiveParts ?? []) scrubbed = scrubbed.split(part).join('[redacted]');
     return scrubbed;
   }
 }
+
+/** piston's "Invalid signature. Expected signature base string: &<token secret>'" */
+const EXPECTED_SIGNATURE = /(Expected signature base string: )[^'\s]*/g;
 
 function endpointLabel(call: Call): string {
   return `${call.method} ${call.template}${call.op ? `?op=${call.op}` : ''}`;

@@ -94,8 +94,27 @@ export interface SimRack {
 
 export const DEFAULT_PROVISIONING_CIDR = '10.7.200.0/24';
 
-/** Settings get_config/set_config accept, with their defaults. */
-export const CONFIG_DEFAULTS: Readonly<Record<string, unknown>> = {
+/**
+ * Every setting MAAS 3.5 accepts, in the order its error message lists them. Those without a
+ * default below start as null here (MAAS has its own defaults; the sidecar reads what it sets).
+ */
+export const CONFIG_NAMES: readonly string[] = (
+  'maas_name theme kernel_opts enable_http_proxy maas_proxy_port use_peer_proxy prefer_v4_proxy http_proxy default_dns_ttl ' +
+  'upstream_dns dnssec_validation maas_internal_domain dns_trusted_acl ntp_servers ntp_external_only allow_only_trusted_transfers ' +
+  'remote_syslog maas_syslog_port network_discovery active_discovery_interval default_osystem default_distro_series ' +
+  'default_min_hwe_kernel default_storage_layout commissioning_distro_series enable_third_party_drivers windows_kms_host ' +
+  'enable_disk_erasing_on_release disk_erase_with_secure_erase disk_erase_with_quick_erase boot_images_auto_import ' +
+  'boot_images_no_proxy curtin_verbose force_v1_network_yaml enable_analytics completed_intro max_node_commissioning_results ' +
+  'max_node_testing_results max_node_installation_results max_node_release_results subnet_ip_exhaustion_threshold_count ' +
+  'release_notifications use_rack_proxy node_timeout prometheus_enabled prometheus_push_gateway prometheus_push_interval ' +
+  'promtail_enabled promtail_port enlist_commissioning maas_auto_ipmi_user maas_auto_ipmi_user_privilege_level ' +
+  'maas_auto_ipmi_k_g_bmc_key maas_auto_ipmi_cipher_suite_id maas_auto_ipmi_workaround_flags vcenter_server vcenter_username ' +
+  'vcenter_password vcenter_datacenter hardware_sync_interval tls_cert_expiration_notification_enabled ' +
+  'tls_cert_expiration_notification_interval session_length auto_vlan_creation'
+).split(' ');
+
+/** The defaults of the settings the simulator models; a fresh MAAS has no upstream DNS (null until set). */
+const CONFIG_DEFAULTS: Readonly<Record<string, unknown>> = {
   maas_name: 'maas',
   upstream_dns: null,
   dnssec_validation: 'auto',
@@ -117,7 +136,7 @@ export class SimModel {
   readonly subnets = new Map<number, SimSubnet>();
   readonly ipranges = new Map<number, SimIpRange>();
   readonly racks = new Map<string, SimRack>();
-  readonly config = new Map<string, unknown>(Object.entries(CONFIG_DEFAULTS));
+  readonly config = new Map<string, unknown>(CONFIG_NAMES.map((name) => [name, CONFIG_DEFAULTS[name] ?? null]));
   readonly usedNonces = new Set<string>();
   bootImport = { importing: false, started: 0 };
   /** The region's RPC shared secret: 32 lowercase hex characters, as MAAS 3.x makes it. */

@@ -27,7 +27,6 @@ export function renderVlan(model: SimModel, vlan: SimVlan, depth = 0): Record<st
     primary_rack: vlan.primaryRack,
     secondary_rack: vlan.secondaryRack,
     name: vlan.name,
-    description: vlan.description,
     space: vlan.space ?? 'undefined',
     id: vlan.id,
     resource_uri: `${API}/vlans/${vlan.id}/`,
@@ -62,7 +61,6 @@ export function renderFabric(model: SimModel, fabricId: number): Record<string, 
     class_type: null,
     id: fabricId,
     name: fabric?.name,
-    description: '',
     vlans: [...model.vlans.values()].filter((v) => v.fabricId === fabricId).map((v) => renderVlan(model, v)),
     resource_uri: `${API}/fabrics/${fabricId}/`,
   };
@@ -92,6 +90,26 @@ export function dhcpdStatus(model: SimModel, rack: SimRack): string {
   return serves ? 'running' : 'off';
 }
 
+/** MAAS's status fields of a node that was never commissioned or tested (-1 "Unknown", as MAAS renders them). */
+const UNTESTED = Object.fromEntries(
+  ['cpu', 'memory', 'storage', 'interface', 'network', 'other'].flatMap((kind) => [
+    [`${kind}_test_status`, -1],
+    [`${kind}_test_status_name`, 'Unknown'],
+  ]),
+);
+
+const HARDWARE_INFO = Object.fromEntries(
+  [
+    'system_vendor system_product system_family system_version system_sku system_serial cpu_model',
+    'mainboard_vendor mainboard_product mainboard_serial mainboard_version mainboard_firmware_vendor',
+    'mainboard_firmware_date mainboard_firmware_version chassis_vendor chassis_type chassis_serial chassis_version',
+  ]
+    .join(' ')
+    .split(' ')
+    .map((key) => [key, 'Unknown']),
+);
+
+/** A rack controller as MAAS 3.5 renders one that registered (its hardware not commissioned). */
 export function renderRack(model: SimModel, rack: SimRack): Record<string, unknown> {
   const dhcpd = dhcpdStatus(model, rack);
   const other = rack.rackd === 'running' ? 'running' : 'dead';
@@ -102,15 +120,24 @@ export function renderRack(model: SimModel, rack: SimRack): Record<string, unkno
     hardware_uuid: null,
     domain: { authoritative: true, ttl: null, id: 0, resource_record_count: 0, is_default: true, name: 'maas', resource_uri: `${API}/domains/0/` },
     fqdn: `${rack.hostname}.maas`,
-    architecture: 'amd64/generic',
-    cpu_count: 2,
+    architecture: null,
+    cpu_count: 0,
     cpu_speed: 0,
-    memory: 4096,
+    memory: 0,
     swap_size: null,
-    osystem: 'ubuntu',
-    distro_series: 'jammy',
-    power_type: 'manual',
+    osystem: '',
+    distro_series: '',
+    power_type: '',
     power_state: 'unknown',
+    hardware_info: HARDWARE_INFO,
+    commissioning_status: 0,
+    commissioning_status_name: 'Pending',
+    testing_status: -1,
+    testing_status_name: 'Unknown',
+    ...UNTESTED,
+    current_commissioning_result_id: 1,
+    current_installation_result_id: null,
+    current_testing_result_id: null,
     ip_addresses: rack.interfaces.flatMap((i) => i.links.map((l) => l.ip)),
     interface_set: rack.interfaces.map((iface) => {
       const vlan = model.vlans.get(iface.vlanId);
@@ -120,6 +147,20 @@ export function renderRack(model: SimModel, rack: SimRack): Record<string, unkno
         type: 'physical',
         mac_address: iface.mac,
         enabled: true,
+        link_connected: true,
+        link_speed: 0,
+        interface_speed: 0,
+        effective_mtu: vlan?.mtu ?? 1500,
+        numa_node: 0,
+        sriov_max_vf: 0,
+        params: {},
+        tags: [],
+        parents: [],
+        children: [],
+        discovered: null,
+        product: null,
+        vendor: null,
+        firmware_version: null,
         system_id: rack.systemId,
         vlan: vlan ? renderVlan(model, vlan) : null,
         links: iface.links.map((link) => {
@@ -140,16 +181,17 @@ export function renderRack(model: SimModel, rack: SimRack): Record<string, unkno
     node_type_name: 'Rack controller',
     service_set: [
       { name: 'rackd', status: rack.rackd, status_info: rack.rackd === 'dead' ? 'Not connected to region' : '' },
+      { name: 'ntp_rack', status: other, status_info: '' },
+      { name: 'agent', status: other, status_info: '' },
+      { name: 'dns_rack', status: other, status_info: '' },
+      { name: 'http', status: other, status_info: '' },
+      { name: 'syslog_rack', status: other, status_info: '' },
+      { name: 'tftp', status: other, status_info: '' },
+      { name: 'proxy_rack', status: other, status_info: '' },
       { name: 'dhcpd', status: dhcpd, status_info: '' },
       { name: 'dhcpd6', status: rack.rackd === 'dead' ? 'dead' : 'off', status_info: '' },
-      { name: 'tftp', status: other, status_info: '' },
-      { name: 'http', status: other, status_info: '' },
-      { name: 'ntp_rack', status: other, status_info: '' },
-      { name: 'dns_rack', status: other, status_info: '' },
-      { name: 'proxy_rack', status: other, status_info: '' },
-      { name: 'syslog_rack', status: other, status_info: '' },
     ],
-    version: '3.5.0',
+    version: '3.5.13',
     tag_names: [],
     resource_uri: `${API}/rackcontrollers/${rack.systemId}/`,
   };

@@ -10,7 +10,7 @@ export function vlan(over: Partial<ObservedVlan> = {}): ObservedVlan {
 }
 
 export function subnet(over: Partial<ObservedSubnet> = {}): ObservedSubnet {
-  return { id: 1, cidr: CIDR, gatewayIp: null, dnsServers: [], allowDns: true, allowProxy: true, managed: true, vlan: vlan(), ...over };
+  return { id: 1, cidr: CIDR, gatewayIp: null, dnsServers: [], vlan: vlan(), ...over };
 }
 
 export function rack(hostname: string, over: Partial<ObservedRack> = {}): ObservedRack {

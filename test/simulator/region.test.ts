@@ -50,7 +50,7 @@ t.test('set_config rejects a dnssec_validation outside auto|yes|no', async (t) =
   const s = await startSimulator(t);
   const r = await s.api('POST', 'maas/?op=set_config', { form: { name: 'dnssec_validation', value: 'maybe' } });
   t.equal(r.status, 400);
-  t.same(r.json(), { dnssec_validation: ['Select a valid choice. maybe is not one of the available choices.'] });
+  t.same(r.json(), { dnssec_validation: ["'maybe' is not a valid dnssec_validation.  It should be one of: 'auto', 'yes', 'no'."] });
 });
 
 t.test('ntp_server is stored as ntp_servers', async (t) => {

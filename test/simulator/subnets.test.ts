@@ -45,18 +45,19 @@ t.test('PUT with a malformed gateway: 400 Enter a valid IPv4 or IPv6 address.', 
   t.same(r.json(), { gateway_ip: ['Enter a valid IPv4 or IPv6 address.'] });
 });
 
-t.test('PUT with an empty gateway clears it', async (t) => {
+t.test('PUT with an empty gateway clears it: the answer says "", a GET says null', async (t) => {
   const s = await startSimulator(t);
   await s.api('PUT', 'subnets/1/', { form: { gateway_ip: '10.7.200.1' } });
   const r = await s.api('PUT', 'subnets/1/', { form: { gateway_ip: '' } });
-  t.equal((r.json() as { gateway_ip: unknown }).gateway_ip, null);
+  t.equal((r.json() as { gateway_ip: unknown }).gateway_ip, '');
+  t.equal(((await s.api('GET', 'subnets/1/')).json() as { gateway_ip: unknown }).gateway_ip, null);
 });
 
-t.test('PUT with a bad DNS server: 400 Invalid IP address', async (t) => {
+t.test('PUT with a bad DNS server: 400 Invalid IP address, a form-wide error', async (t) => {
   const s = await startSimulator(t);
   const r = await s.api('PUT', 'subnets/1/', { form: { dns_servers: '10.7.200.2 nameserver' } });
   t.equal(r.status, 400);
-  t.same(r.json(), { dns_servers: ['Invalid IP address: nameserver; provide a list of space-separated IP addresses'] });
+  t.same(r.json(), { __all__: ['Invalid IP address: nameserver; provide a list of space-separated IP addresses'] });
 });
 
 t.test('PUT with space: 400 Spaces may no longer be set on subnets', async (t) => {
@@ -80,12 +81,12 @@ t.test('PUT with a bad rdns_mode: 400 Select a valid choice', async (t) => {
   t.same(r.json(), { rdns_mode: ['Select a valid choice. 7 is not one of the available choices.'] });
 });
 
-t.test('the gotcha: a PUT that omits allow_dns, allow_proxy and managed resets them to true', async (t) => {
+t.test('a PUT that omits allow_dns, allow_proxy and managed keeps them', async (t) => {
   const s = await startSimulator(t);
   const off = await s.api('PUT', 'subnets/1/', { form: { allow_dns: 'false', allow_proxy: 'false', managed: 'false' } });
   t.match(off.json(), { allow_dns: false, allow_proxy: false, managed: false });
   const r = await s.api('PUT', 'subnets/1/', { form: { gateway_ip: '10.7.200.1' } });
-  t.match(r.json(), { allow_dns: true, allow_proxy: true, managed: true, gateway_ip: '10.7.200.1' });
+  t.match(r.json(), { allow_dns: false, allow_proxy: false, managed: false, gateway_ip: '10.7.200.1' });
 });
 
 t.test('allow_dns accepts only true/t/1 (any case) as true, as MAAS does', async (t) => {

@@ -9,10 +9,10 @@ async function withRange(s: TestSimulator): Promise<void> {
   if (r.status !== 200) throw new Error(r.body);
 }
 
-t.test('GET the VLAN by VID and by database id; list VLANs and fabrics', async (t) => {
+t.test('GET the VLAN by VID, never by database id; list VLANs and fabrics', async (t) => {
   const s = await startSimulator(t);
   t.match((await s.api('GET', VLAN)).json(), { id: 5001, vid: 0, fabric: 'fabric-0', fabric_id: 0, primary_rack: null, dhcp_on: false });
-  t.equal((await s.api('GET', 'fabrics/0/vlans/5001/')).status, 200);
+  t.equal((await s.api('GET', 'fabrics/0/vlans/5001/')).status, 404);
   t.match((await s.api('GET', 'fabrics/0/vlans/')).json(), [{ id: 5001 }]);
   t.match((await s.api('GET', 'fabrics/')).json(), [{ id: 0, name: 'fabric-0', vlans: [{ id: 5001 }] }]);
 });
@@ -24,7 +24,7 @@ t.test('unknown fabric and VLAN: 404 with MAAS texts', async (t) => {
   t.equal(fabric.body, 'No Fabric matches the given query.');
   const vlan = await s.api('GET', 'fabrics/0/vlans/77/');
   t.equal(vlan.status, 404);
-  t.equal(vlan.body, 'VLAN with specified ID does not exist.');
+  t.equal(vlan.body, 'No VLAN matches the given query.');
 });
 
 t.test('dhcp_on without a dynamic range: 400 on dhcp_on, checked before the primary rack', async (t) => {
@@ -123,14 +123,14 @@ t.test('making the secondary the primary drops the secondary', async (t) => {
   t.match(r.json(), { primary_rack: b, secondary_rack: null });
 });
 
-t.test('clearing the only rack of a DHCP VLAN silently leaves DHCP off', async (t) => {
+t.test('clearing the only rack of a DHCP VLAN leaves DHCP on with no primary rack', async (t) => {
   const s = await startSimulator(t);
   const a = await connectRack(s, 'rack-a');
   await withRange(s);
   await s.api('PUT', VLAN, { form: { dhcp_on: 'true', primary_rack: a } });
   const r = await s.api('PUT', VLAN, { form: { primary_rack: '' } });
   t.equal(r.status, 200);
-  t.match(r.json(), { primary_rack: null, dhcp_on: false });
+  t.match(r.json(), { primary_rack: null, dhcp_on: true });
 });
 
 t.test('mtu below 552: 400', async (t) => {

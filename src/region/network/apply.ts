@@ -13,9 +13,6 @@ export async function applyAction(client: MaasClient, action: Action, signal?: A
         {
           ...(action.gatewayIp === undefined ? {} : { gateway_ip: action.gatewayIp }),
           ...(action.dnsServers === undefined ? {} : { dns_servers: action.dnsServers }),
-          allow_dns: action.preserve.allowDns,
-          allow_proxy: action.preserve.allowProxy,
-          managed: action.preserve.managed,
         },
         signal,
       );

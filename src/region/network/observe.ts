@@ -38,9 +38,6 @@ function toObservedSubnet(subnet: Subnet): ObservedSubnet {
     cidr: parseNetwork(subnet.cidr)?.text ?? subnet.cidr,
     gatewayIp: subnet.gateway_ip === null ? null : (normalizeAddress(subnet.gateway_ip) ?? subnet.gateway_ip),
     dnsServers: subnet.dns_servers.map((ip) => normalizeAddress(ip) ?? ip),
-    allowDns: subnet.allow_dns,
-    allowProxy: subnet.allow_proxy,
-    managed: subnet.managed,
     vlan: {
       id: subnet.vlan.id,
       fabricId: subnet.vlan.fabric_id,

@@ -15,9 +15,6 @@ export interface ObservedSubnet {
   readonly cidr: string;
   readonly gatewayIp: string | null;
   readonly dnsServers: readonly string[];
-  readonly allowDns: boolean;
-  readonly allowProxy: boolean;
-  readonly managed: boolean;
   readonly vlan: ObservedVlan;
 }
 

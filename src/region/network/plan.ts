@@ -37,7 +37,6 @@ export type Action =
       readonly gatewayIp?: string;
       readonly dnsServers?: readonly string[];
       /** MAAS resets these to true when a PUT omits them, so the PUT repeats their current values. */
-      readonly preserve: { readonly allowDns: boolean; readonly allowProxy: boolean; readonly managed: boolean };
       readonly before: { readonly gatewayIp: string | null; readonly dnsServers: readonly string[] };
     }
   | { readonly kind: 'createIpRange'; readonly field: 'ip_range'; readonly cidr: string; readonly subnetId: number; readonly type: 'dynamic' | 'reserved'; readonly start: string; readonly end: string; readonly comment: string }
@@ -159,7 +158,6 @@ function planNetworking(subnet: DesiredSubnet, current: ObservedSubnet, buckets:
     cidr: current.cidr,
     ...(gatewayDrift ? { gatewayIp: subnet.gateway } : {}),
     ...(dnsDrift ? { dnsServers: subnet.dnsServers } : {}),
-    preserve: { allowDns: current.allowDns, allowProxy: current.allowProxy, managed: current.managed },
     before: { gatewayIp: current.gatewayIp, dnsServers: current.dnsServers },
   });
 }

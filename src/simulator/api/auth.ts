@@ -18,8 +18,9 @@ const REQUIRED = [
 export const TIMESTAMP_THRESHOLD_S = 300;
 
 const forbidden = (): ApiError => new ApiError(401, 'Forbidden');
+/** piston answers OAuth failures as HTML-typed text with a challenge. */
 const authError = (message: string): ApiError =>
-  new ApiError(401, `Authorization Error: ${message}`, { 'WWW-Authenticate': 'OAuth realm="OAuth"' });
+  new ApiError(401, `Authorization Error: ${message}`, { 'WWW-Authenticate': 'OAuth realm="OAuth"', 'Content-Type': 'text/html; charset=utf-8' });
 
 /** piston's _split_header: strip quotes, percent-decode, ignore any part mentioning realm. */
 export function parseOAuthHeader(header: string): Map<string, string> {
@@ -70,9 +71,10 @@ export function authenticate(model: SimModel, header: string | undefined, params
     throw authError(`'Signature method ${method} not supported try one of the following: PLAINTEXT'`);
   }
   // MAAS's consumer secret is always empty, so PLAINTEXT expects "&<token_secret>". Real piston
-  // echoes that expected value in the error; the simulator says the same words without the secret.
+  // echoes that expected value, the token secret itself, in the error: so does the simulator, so
+  // that clients are tested against the leak they must scrub.
   if (!safeEqual(get('oauth_signature'), `&${token.tokenSecret}`)) {
-    throw authError(`'Invalid signature. Expected signature base string: &[token secret]'`);
+    throw authError(`'Invalid signature. Expected signature base string: &${token.tokenSecret}'`);
   }
 
   const user = model.users.get(token.userId);

@@ -67,10 +67,14 @@ function validate(model: SimModel, draft: Draft, excludeId?: number): asserts dr
   else if (draft.type !== 'dynamic' && draft.type !== 'reserved') {
     errors.add('type', `Select a valid choice. ${draft.type} is not one of the available choices.`);
   }
-  for (const [field, value] of [['start_ip', draft.startIp], ['end_ip', draft.endIp]] as const) {
-    if (value !== undefined && value !== '' && normalizeAddress(value) === null) {
-      errors.add(field, 'Enter a valid IPv4 or IPv6 address.');
-    }
+  const addresses = [['start_ip', draft.startIp], ['end_ip', draft.endIp]] as const;
+  for (const [field, value] of addresses) {
+    if (value === undefined || value === '') errors.add(field, 'This field is required.');
+    else if (normalizeAddress(value) === null) errors.add(field, 'Enter a valid IPv4 or IPv6 address.');
+  }
+  // Django still runs the model's clean() after field errors and appends what it raises.
+  if (addresses.some(([, value]) => !value)) {
+    for (const [field] of addresses) errors.add(field, 'Start IP address and end IP address are both required.');
   }
   if (draft.subnetId === undefined) errors.add('subnet', 'This field is required.');
   else if (!model.subnets.has(draft.subnetId)) {

@@ -1,7 +1,7 @@
 /** version/, users/, maas/ (config), boot-resources/ and rackcontrollers/. */
-import { adminOnly, ApiError, djangoBoolean, invalidChoice, JsonValue, notFound, type Ctx, type OpTable } from './support.js';
+import { adminOnly, ApiError, djangoBoolean, JsonValue, notFound, type Ctx, type OpTable } from './support.js';
 import { renderRack, renderUser } from '../render.js';
-import { CONFIG_DEFAULTS, type SimModel } from '../model.js';
+import { CONFIG_NAMES, type SimModel } from '../model.js';
 import { invalidIpList, parseIpList } from './subnets.js';
 
 export const SIMULATED_VERSION = {
@@ -16,7 +16,7 @@ export const SIMULATED_VERSION = {
     'bridging-automatic-ubuntu',
     'authenticate-api',
   ],
-  version: '3.5.0',
+  version: '3.5.13',
   subversion: '',
 };
 
@@ -34,9 +34,8 @@ const BOOLEAN_SETTINGS = new Set(['enable_http_proxy', 'boot_images_auto_import'
 function configName(raw: string | undefined): string {
   if (raw === undefined) throw new ApiError(400, 'No provided name!');
   const name = raw === 'ntp_server' ? 'ntp_servers' : raw;
-  if (!(name in CONFIG_DEFAULTS)) {
-    const valid = Object.keys(CONFIG_DEFAULTS).sort().join(', ');
-    throw new ApiError(400, { [raw]: [`${raw} is not a valid config setting (valid settings are: ${valid}).`] });
+  if (!CONFIG_NAMES.includes(name)) {
+    throw new ApiError(400, { [raw]: [`${raw} is not a valid config setting (valid settings are: ${CONFIG_NAMES.join(', ')}).`] });
   }
   return name;
 }
@@ -46,10 +45,10 @@ function configValue(name: string, value: string): unknown {
   if (name === 'upstream_dns') {
     const { ips, invalid } = parseIpList([value]);
     if (invalid !== undefined) throw new ApiError(400, { upstream_dns: [invalidIpList(invalid)] });
-    return ips.length === 0 ? null : ips.join(' ');
+    return ips.join(' ');
   }
   if (name === 'dnssec_validation' && !['auto', 'yes', 'no'].includes(value)) {
-    throw new ApiError(400, { dnssec_validation: [invalidChoice(value)] });
+    throw new ApiError(400, { dnssec_validation: [`'${value}' is not a valid dnssec_validation.  It should be one of: 'auto', 'yes', 'no'.`] });
   }
   if (BOOLEAN_SETTINGS.has(name)) return djangoBoolean(value);
   return value;

@@ -82,7 +82,8 @@ export function registerApiRoutes(app: FastifyInstance, model: SimModel, now: ()
 
 /** Renders ApiError exactly as MAAS would: JSON field dicts as JSON, the rest as text/plain. */
 export function sendApiError(reply: FastifyReply, err: ApiError): FastifyReply {
-  reply.code(err.status).headers({ 'X-MAAS-API-Hash': API_HASH, ...err.headers });
-  if (typeof err.body === 'string') return reply.type('text/plain; charset=utf-8').send(err.body);
+  const { 'Content-Type': contentType = 'text/plain; charset=utf-8', ...headers } = err.headers;
+  reply.code(err.status).headers({ 'X-MAAS-API-Hash': API_HASH, ...headers });
+  if (typeof err.body === 'string') return reply.type(contentType).send(err.body);
   return reply.type('application/json').send(JSON.stringify(err.body));
 }

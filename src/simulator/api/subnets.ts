@@ -74,7 +74,8 @@ function updateSubnet({ model, params, user, path }: Ctx): unknown {
   let dnsServers = subnet.dnsServers;
   if (params.has('dns_servers')) {
     const { ips, invalid } = parseIpList(params.getAll('dns_servers'));
-    if (invalid !== undefined) errors.add('dns_servers', invalidIpList(invalid));
+    // SubnetForm.clean_dns_servers raises a form-wide ValidationError, so MAAS files it under __all__.
+    if (invalid !== undefined) errors.add('__all__', invalidIpList(invalid));
     else dnsServers = ips;
   }
   // Subnet.clean: the gateway must lie inside the (possibly new) CIDR.
@@ -91,15 +92,16 @@ function updateSubnet({ model, params, user, path }: Ctx): unknown {
   subnet.dnsServers = dnsServers;
   if (params.has('name')) subnet.name = params.get('name') ?? '';
   if (params.has('description')) subnet.description = params.get('description') ?? '';
-  // The gotcha MAAS really has: omitting these flags resets them to true.
-  subnet.allowDns = TRUTHY.has((params.get('allow_dns') ?? 'true').toLowerCase());
-  subnet.allowProxy = TRUTHY.has((params.get('allow_proxy') ?? 'true').toLowerCase());
-  subnet.managed = params.has('managed') ? !['false', '0', ''].includes((params.get('managed') ?? '').toLowerCase()) : true;
+  // Omitted fields keep their values: MAAS fills a PUT's missing fields from the instance.
+  if (params.has('allow_dns')) subnet.allowDns = TRUTHY.has((params.get('allow_dns') ?? '').toLowerCase());
+  if (params.has('allow_proxy')) subnet.allowProxy = TRUTHY.has((params.get('allow_proxy') ?? '').toLowerCase());
+  if (params.has('managed')) subnet.managed = !['false', '0', ''].includes((params.get('managed') ?? '').toLowerCase());
   if (params.has('active_discovery')) {
     subnet.activeDiscovery = TRUTHY.has((params.get('active_discovery') ?? '').toLowerCase());
   }
   model.touch();
-  return renderSubnet(model, subnet);
+  // The answer renders the form's unsaved instance, where an unset gateway is still "" (GET says null).
+  return { ...renderSubnet(model, subnet), gateway_ip: subnet.gatewayIp ?? '' };
 }
 
 function describeRanges(model: SimModel, subnet: SimSubnet, which: 'used' | 'free'): unknown {

@@ -1,5 +1,5 @@
 /** fabrics/ and fabrics/{id}/vlans/ — VLANForm's field cleans, then its clean(), in MAAS's order. */
-import { adminOnly, djangoBoolean, FormErrors, invalidChoice, notFound, ApiError, type Ctx, type OpTable } from './support.js';
+import { djangoBoolean, FormErrors, invalidChoice, notFound, ApiError, type Ctx, type OpTable } from './support.js';
 import { renderFabric, renderVlan } from '../render.js';
 import type { SimModel, SimRack, SimVlan } from '../model.js';
 
@@ -9,19 +9,19 @@ function findFabric(model: SimModel, id: string | undefined): number {
   return fabric.id;
 }
 
-/** `{vid}` addresses a VLAN by VID within the fabric, or by its database id. */
+/** `{vid}` addresses a VLAN by its VID within the fabric (never by database id). */
 function findVlan(model: SimModel, path: Readonly<Record<string, string>>): SimVlan {
   const fabricId = findFabric(model, path.fabric_id);
   const key = Number(path.vid);
-  const inFabric = [...model.vlans.values()].filter((v) => v.fabricId === fabricId);
-  const vlan = inFabric.find((v) => v.vid === key) ?? inFabric.find((v) => v.id === key);
-  if (!Number.isInteger(key) || !vlan) throw new ApiError(404, 'VLAN with specified ID does not exist.');
+  const vlan = [...model.vlans.values()].find((v) => v.fabricId === fabricId && v.vid === key);
+  if (!Number.isInteger(key) || !vlan) throw notFound('VLAN');
   return vlan;
 }
 
 function updateVlan({ model, params, user, path }: Ctx): unknown {
-  adminOnly(user);
   const vlan = findVlan(model, path);
+  // VLAN.objects.get_object_or_404 checks the admin permission itself and raises a bare PermissionDenied.
+  if (!user.isSuperuser) throw new ApiError(403, '');
   const errors = new FormErrors();
   const choices = model.racksForVid(vlan.vid);
 
@@ -114,9 +114,8 @@ function updateVlan({ model, params, user, path }: Ctx): unknown {
   if (params.has('name')) vlan.name = params.get('name') ?? null;
   if (params.has('description')) vlan.description = params.get('description') ?? '';
   if (vlan.dhcpOn) vlan.relayVlanId = null;
-  // Clearing the last rack passes the form but leaves nothing to serve DHCP: MAAS saves the VLAN
-  // with DHCP off and says nothing, which is why callers must read the VLAN back.
-  if (vlan.dhcpOn && vlan.primaryRack === null) vlan.dhcpOn = false;
+  // Clearing the last rack passes the form (it checks the primary the VLAN had), so MAAS 3.5 saves
+  // the VLAN with DHCP on and no primary rack: nothing serves it, and nothing says so.
   model.touch();
   return renderVlan(model, vlan);
 }

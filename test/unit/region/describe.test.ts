@@ -4,15 +4,14 @@ import { describeAction } from '../../../src/region/network/apply.js';
 import type { Action } from '../../../src/region/network/plan.js';
 
 const vlan = { fabricId: 0, vid: 0, vlanId: 5001 };
-const preserve = { allowDns: true, allowProxy: true, managed: true };
 
 const CASES: [Action, string][] = [
   [
-    { kind: 'setSubnetNetworking', field: 'gateway_ip', subnetId: 1, cidr: '10.7.200.0/24', gatewayIp: '10.7.200.1', preserve, before: { gatewayIp: null, dnsServers: ['10.7.200.2'] } },
+    { kind: 'setSubnetNetworking', field: 'gateway_ip', subnetId: 1, cidr: '10.7.200.0/24', gatewayIp: '10.7.200.1', before: { gatewayIp: null, dnsServers: ['10.7.200.2'] } },
     'set subnet 10.7.200.0/24 gateway none -> 10.7.200.1',
   ],
   [
-    { kind: 'setSubnetNetworking', field: 'dns_servers', subnetId: 1, cidr: '10.7.200.0/24', dnsServers: [], preserve, before: { gatewayIp: '10.7.200.1', dnsServers: ['10.7.200.2', '10.7.200.3'] } },
+    { kind: 'setSubnetNetworking', field: 'dns_servers', subnetId: 1, cidr: '10.7.200.0/24', dnsServers: [], before: { gatewayIp: '10.7.200.1', dnsServers: ['10.7.200.2', '10.7.200.3'] } },
     'set subnet 10.7.200.0/24 DNS 10.7.200.2 10.7.200.3 -> none',
   ],
   [

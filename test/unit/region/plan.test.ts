@@ -7,7 +7,7 @@ const kinds = (p: ReturnType<typeof plan>) => p.actions.map((a) => a.kind);
 t.test('a fresh region: networking, then the range, then DHCP with a primary, in that order', async (t) => {
   const p = plan(desired(), observed({ racks: [rack('a')] }));
   t.same(kinds(p), ['setSubnetNetworking', 'createIpRange', 'setDhcpPrimary']);
-  t.match(p.actions[0], { gatewayIp: '10.7.200.1', dnsServers: ['10.7.200.1'], preserve: { allowDns: true, allowProxy: true, managed: true } });
+  t.match(p.actions[0], { gatewayIp: '10.7.200.1', dnsServers: ['10.7.200.1'] });
   t.match(p.actions[1], { type: 'dynamic', start: '10.7.200.100', end: '10.7.200.200', comment: `${OWNER_MARKER} (dynamic)` });
   t.match(p.actions[2], { primaryRack: 'id-a', field: 'dhcp_on' });
   t.same(p.conflicts, []);
@@ -18,9 +18,9 @@ t.test('converged state: empty plan', async (t) => {
   t.same(plan(desired(), converged([rack('a'), rack('b')])), { actions: [], conflicts: [] });
 });
 
-t.test('subnet flags are preserved as observed, never reset', async (t) => {
-  const p = plan(desired(), observed({ subnets: [subnet({ allowDns: false, managed: false })] }));
-  t.match(p.actions[0], { kind: 'setSubnetNetworking', preserve: { allowDns: false, allowProxy: true, managed: false } });
+t.test('a networking change carries only gateway and DNS: MAAS keeps the fields a PUT omits', async (t) => {
+  const p = plan(desired(), observed({ subnets: [subnet()] }));
+  t.same(Object.keys(p.actions[0] ?? {}).sort(), ['before', 'cidr', 'dnsServers', 'field', 'gatewayIp', 'kind', 'subnetId']);
 });
 
 t.test('gateway drift alone is corrected, DNS untouched when equal', async (t) => {

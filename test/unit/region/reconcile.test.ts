@@ -28,7 +28,7 @@ t.test('a fresh region converges in one pass, and the next pass only reads', asy
   t.ok(first.applied.length >= 5);
   const vlan = await client.getVlan(0, 0);
   t.match(vlan, { dhcp_on: true, primary_rack: a, secondary_rack: b });
-  t.match(await client.getSubnet(1), { gateway_ip: '10.7.200.1', dns_servers: ['10.7.200.1'] });
+  t.match((await client.listSubnets()).find((s) => s.id === 1), { gateway_ip: '10.7.200.1', dns_servers: ['10.7.200.1'] });
   t.equal(await client.getConfig('upstream_dns'), '192.0.2.53');
   const writesAfterFirst = writes();
   const second = await pass(client);
@@ -47,7 +47,7 @@ t.test('drift made by hand is corrected at the next pass', async (t) => {
   const result = await pass(client);
   t.same(result.applied.map((x) => x.field).sort(), ['dhcp_on', 'gateway_ip']);
   t.match(await client.getVlan(0, 0), { dhcp_on: true, primary_rack: a });
-  t.equal((await client.getSubnet(1)).gateway_ip, '10.7.200.1');
+  t.equal((await client.listSubnets()).find((s) => s.id === 1)?.gateway_ip, '10.7.200.1');
 });
 
 t.test("a user's overlapping range is left alone and reported; DHCP waits", async (t) => {

@@ -1,0 +1,4 @@
+import t from 'tap';
+import { runContract } from './run.js';
+
+runContract(t);
