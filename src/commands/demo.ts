@@ -59,11 +59,23 @@ async function run(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Whoever reads the narration may leave (`npm start | head`): then the demo runs on, silently,
+  // until Ctrl-C, rather than dying of an unhandled EPIPE and orphaning its children.
+  let reader = true;
+  const onStdoutError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    reader = false;
+  };
+  process.stdout.on('error', onStdoutError);
+  const say = (line: string) => {
+    if (reader) process.stdout.write(`${line}\n`);
+  };
   try {
-    return await runDemo({ racks, simulatorPort, regionPort, rackPortBase, keep: values.keep === true, say: (line) => process.stdout.write(`${line}\n`), stopRequested });
+    return await runDemo({ racks, simulatorPort, regionPort, rackPortBase, keep: values.keep === true, say, stopRequested });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.stdout.off('error', onStdoutError);
   }
 }
 

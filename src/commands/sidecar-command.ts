@@ -7,6 +7,7 @@ import { createLogger } from '../telemetry/logger.js';
 import { newRegistry } from '../telemetry/metrics.js';
 import { parseFlags } from '../util/args.js';
 import type { Env } from '../config/env.js';
+import { checkListenHost } from '../config/sidecar.js';
 
 /** The environment-variable table of a sidecar's --help: names aligned, one per line. */
 export function envTable(rows: readonly (readonly [string, string])[]): string {
@@ -19,7 +20,9 @@ export interface Sidecar {
   stop(): Promise<void>;
 }
 
-export interface SidecarCommandSpec<C extends { logLevel: string }> {
+type Loaded = { readonly logLevel: string; readonly listen: { readonly host: string } };
+
+export interface SidecarCommandSpec<C extends Loaded> {
   readonly name: 'region' | 'rack';
   readonly summary: string;
   readonly help: string;
@@ -31,7 +34,7 @@ export interface SidecarCommandSpec<C extends { logLevel: string }> {
   readonly graceMs: (config: C) => number;
 }
 
-export function sidecarCommand<C extends { logLevel: string }>(spec: SidecarCommandSpec<C>): Command {
+export function sidecarCommand<C extends Loaded>(spec: SidecarCommandSpec<C>): Command {
   return {
     name: spec.name,
     summary: spec.summary,
@@ -43,11 +46,15 @@ export function sidecarCommand<C extends { logLevel: string }>(spec: SidecarComm
         return EXIT.ok;
       }
       const config = spec.load(process.env);
+      // A listen host name is resolved now, so one that does not resolve is a config error (exit 2).
+      await checkListenHost(config.listen.host);
       const logger = createLogger({ level: config.logLevel, name: `maas-sidecar-${spec.name}` });
       const sidecar = spec.create(config, logger, newRegistry());
       const address = await sidecar.start();
+      // Signals are handled before "listening" is announced: whoever reads it may send SIGTERM at once.
+      const stopped = untilSignal(logger, `${spec.name} sidecar`, spec.graceMs(config), () => sidecar.stop());
       logger.info({ address, ...spec.describe(config) }, `${spec.name} sidecar listening`);
-      return untilSignal(logger, `${spec.name} sidecar`, spec.graceMs(config), () => sidecar.stop());
+      return stopped;
     },
   };
 }

@@ -1,5 +1,5 @@
 /** `maas-sidecar simulator`: the MAAS API simulator as a long-running process. */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EXIT, type Command } from './command.js';
@@ -21,7 +21,8 @@ Options:
   --host H                 address to listen on (default 127.0.0.1)
   --state-dir DIR          where the region secret (DIR/secret), the admin API key (DIR/api-key)
                            and the CLI stand-ins (DIR/bin/maas-region, DIR/bin/maas-rack) are
-                           written (default: a new directory under the system temp dir)
+                           written (default: a new directory under the system temp dir,
+                           removed when the simulator stops)
   --admin USER:PASSWORD    start with this admin user (default: no users, like a fresh region;
                            create one with DIR/bin/maas-region createadmin)
   --provisioning-cidr C    provisioning subnet to seed, repeatable (default ${DEFAULT_PROVISIONING_CIDR})
@@ -93,6 +94,7 @@ async function run(argv: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   const logger = createLogger({ level: config.logLevel, name: 'maas-simulator' });
+  const ownStateDir = config.stateDir === undefined;
   const stateDir = config.stateDir ?? (await mkdtemp(join(tmpdir(), 'maas-simulator-')));
   const simulator = await buildSimulator({
     stateDir,
@@ -103,9 +105,14 @@ async function run(argv: readonly string[]): Promise<number> {
   const address = await simulator.app.listen({ port: config.port, host: config.host });
   const url = `${address}/MAAS`;
   await simulator.bindStandins(address);
+  // Signals are handled before "listening" is announced: whoever reads it may send SIGTERM at once.
+  const stopped = untilSignal(logger, 'simulator', 5_000, async () => {
+    await simulator.app.close();
+    // A folder of our own making goes with us; one the caller named stays theirs.
+    if (ownStateDir) await rm(stateDir, { recursive: true, force: true });
+  });
   logger.info({ url, stateDir, bin: join(stateDir, 'bin') }, 'simulator listening');
-
-  return untilSignal(logger, 'simulator', 5_000, () => simulator.app.close());
+  return stopped;
 }
 
 export const simulatorCommand: Command = {

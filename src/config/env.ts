@@ -2,58 +2,115 @@
  * Reading configuration from the environment: the only place process.env is interpreted.
  * Each helper names the variable and the rule in its message; loaders collect every problem.
  */
-import { readFileSync } from 'node:fs';
 import cron from 'node-cron';
-import type { TSchema, Static } from 'typebox';
-import { parseWithSchema } from './validate.js';
+import Type, { type Static, type TObject, type TSchema } from 'typebox';
+import Value from 'typebox/value';
+import { describeRule, gotText, shown, type RuleOptions } from './validate.js';
 import type { RunnerMode } from '../exec/runner.js';
 import { ApiKey } from '../maas/api-key.js';
+import { FILE_LIMITS, readBoundedFileSync } from '../util/read-file.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Validates the variables `schema` declares (ignoring every other variable), with defaults. */
-export function parseEnv<S extends TSchema>(schema: S, env: Env): Static<S> {
-  const known = Object.keys((schema as unknown as { properties: Record<string, unknown> }).properties);
-  const picked = Object.fromEntries(known.flatMap((key) => (env[key] === undefined || env[key] === '' ? [] : [[key, env[key]]])));
-  return parseWithSchema(schema, picked, (path) => path.slice(1));
-}
-
-/** Collects problems so a loader can report them all at once. */
+/** Collects problems so a loader can report them all at once, and which variables had one. */
 export class Problems {
   readonly list: string[] = [];
+  readonly #variables = new Set<string>();
 
-  add(problem: string): void {
+  /** `variable`: the one the problem is about, when there is one (see `has`). */
+  add(problem: string, variable?: string): void {
     this.list.push(problem);
+    if (variable !== undefined) this.#variables.add(variable);
+  }
+
+  /** Whether a problem about `variable` was already reported (so it is not reported twice). */
+  has(variable: string): boolean {
+    return this.#variables.has(variable);
   }
 
   /** `parse(value)` when the variable is set, else a "required" problem; undefined after any problem. */
   required<T>(variable: string, value: string | undefined, why: string, parse: (value: string) => T): T | undefined {
     if (value === undefined) {
-      this.add(`${variable} is required (${why})`);
+      if (!this.has(variable)) this.add(`${variable} is required (${why})`, variable);
       return undefined;
     }
-    return this.try(() => parse(value));
+    return this.try(() => parse(value), variable);
   }
 
   /** Runs `fn`; a thrown message becomes a problem and the result undefined. */
-  try<T>(fn: () => T): T | undefined {
+  try<T>(fn: () => T, variable?: string): T | undefined {
     try {
       return fn();
     } catch (err) {
-      this.add((err as Error).message);
+      this.add((err as Error).message, variable);
       return undefined;
     }
   }
 }
 
+/** A whole-number variable: decimal digits only, within [minimum, maximum] (both required: a range is documented). */
+export function IntegerVar(options: { default?: number; minimum: number; maximum: number } & RuleOptions) {
+  return Type.Integer({ ...options });
+}
+
+const INVALID = Symbol('invalid');
+
+/**
+ * The typed value of one variable, strictly: an integer is decimal digits (a sign only where the
+ * minimum is negative), never hex, an exponent, a fraction, blanks or "true"; a boolean is
+ * "true" or "false". Anything else stays the string it is, for the schema to check.
+ */
+function typed(schema: TSchema, raw: string): unknown {
+  if (Type.IsInteger(schema)) {
+    const signed = ((schema as { minimum?: number }).minimum ?? 0) < 0;
+    return (signed ? /^-?[0-9]{1,15}$/ : /^[0-9]{1,15}$/).test(raw) ? Number(raw) : INVALID;
+  }
+  if (Type.IsNumber(schema)) throw new Error('environment variables hold whole numbers only: use IntegerVar');
+  if (Type.IsBoolean(schema)) return raw === 'true' ? true : raw === 'false' ? false : INVALID;
+  return raw;
+}
+
+/**
+ * The variables `schema` declares (every other variable is ignored), each parsed strictly and
+ * checked against its schema; unset or empty means the default. Each problem goes to `problems`
+ * as "NAME <rule in words> (got "value")", the value left out for a `secret` variable; a variable
+ * with a problem gets its default (or stays unset), so the loader can go on and report the rest.
+ */
+export function parseEnv<S extends TObject>(schema: S, env: Env, problems: Problems): Static<S> {
+  const vars: Record<string, unknown> = {};
+  for (const [name, property] of Object.entries(schema.properties as Record<string, TSchema>)) {
+    const raw = env[name];
+    const fallback = (property as { default?: unknown }).default;
+    if (raw !== undefined && raw !== '') {
+      const value = typed(property, raw);
+      if (value !== INVALID && Value.Check(property, value)) {
+        vars[name] = value;
+        continue;
+      }
+      problems.add(`${name} ${describeRule(property)}${gotText(property, raw)}`, name);
+    } else if (fallback === undefined && !Type.IsOptional(property)) {
+      problems.add(`${name} is required`, name);
+    }
+    if (fallback !== undefined) vars[name] = fallback;
+  }
+  return vars as Static<S>;
+}
+
+/**
+ * The content of the file a variable (or flag) names: a regular file within `maxBytes`, else an
+ * error naming the variable and the path (never the content). Every operator file is read here.
+ */
+export function fileVar(variable: string, path: string, maxBytes: number): string {
+  try {
+    return readBoundedFileSync(path, maxBytes);
+  } catch (err) {
+    throw new Error(`${variable}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /** The trimmed content of the file a variable names; the message names the variable, never the content. */
 export function readSecretFileVar(variable: string, path: string, rule: { minLength: number }): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8').trim();
-  } catch (err) {
-    throw new Error(`${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  const text = fileVar(variable, path, FILE_LIMITS.secret).trim();
   if (text.length < rule.minLength) throw new Error(`${variable}: ${path} must hold at least ${rule.minLength} characters`);
   if (/[\r\n]/.test(text)) throw new Error(`${variable}: ${path} must hold a single line`);
   return text;
@@ -69,20 +126,22 @@ export function apiKeyFileVar(variable: string, path: string): ApiKey {
   }
 }
 
+/** An http(s) URL without credentials; a value that may hold credentials (an "@") is never echoed. */
 export function urlVar(variable: string, value: string): string {
+  const got = value.includes('@') ? '' : ` (got ${shown(value)})`;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new Error(`${variable} must be an http(s) URL (got "${value}")`);
+    throw new Error(`${variable} must be an http(s) URL${got}`);
   }
-  if (!['http:', 'https:'].includes(url.protocol) || url.hostname === '') throw new Error(`${variable} must be an http(s) URL with a host (got "${value}")`);
+  if (!['http:', 'https:'].includes(url.protocol) || url.hostname === '') throw new Error(`${variable} must be an http(s) URL with a host${got}`);
   if (url.username || url.password) throw new Error(`${variable} must not carry credentials`);
   return value.replace(/\/+$/, '');
 }
 
 export function cronVar(variable: string, value: string): string {
-  if (!cron.validate(value)) throw new Error(`${variable} must be a cron expression, e.g. "*/30 * * * * *" (got "${value}")`);
+  if (!cron.validate(value)) throw new Error(`${variable} must be a cron expression, e.g. "*/30 * * * * *" (got ${shown(value)})`);
   return value;
 }
 

@@ -4,38 +4,40 @@ import Type from 'typebox';
 import { ConfigError } from '../errors.js';
 import { HOSTNAME_PATTERN } from '../protocol/v1.js';
 import { parseNetwork } from '../util/ip.js';
-import { deepFreeze } from './validate.js';
-import { cronVar, parseEnv, Problems, readSecretFileVar, urlVar, type Env } from './env.js';
-import { SIDECAR_ENV, sidecarEnvHelp, sidecarSettings, type SidecarSettings } from './sidecar.js';
+import { deepFreeze, shown } from './validate.js';
+import { cronVar, IntegerVar, parseEnv, Problems, readSecretFileVar, urlVar, type Env } from './env.js';
+import { COMMAND_PATTERN, COMMAND_RULE, SIDECAR_ENV, sidecarEnvHelp, sidecarSettings, type SidecarSettings } from './sidecar.js';
 
-const Schema = Type.Object({
+const HOSTNAME_RULE = 'must be a host name label: 1 to 63 letters, digits or "-", not starting or ending with "-"';
+
+export const RackEnvSchema = Type.Object({
   REGION_SIDECAR_URL: Type.Optional(Type.String()),
   SIDECAR_TOKEN_FILE: Type.Optional(Type.String()),
-  RACK_HOSTNAME: Type.Optional(Type.String({ pattern: HOSTNAME_PATTERN })),
-  MAAS_RACK_COMMAND: Type.String({ default: 'maas-rack', pattern: '^[A-Za-z0-9_./-]{1,255}$' }),
+  RACK_HOSTNAME: Type.Optional(Type.String({ pattern: HOSTNAME_PATTERN, rule: HOSTNAME_RULE })),
+  MAAS_RACK_COMMAND: Type.String({ default: 'maas-rack', pattern: COMMAND_PATTERN, rule: COMMAND_RULE }),
   RACKD_CONF_FILE: Type.String({ default: '/etc/maas/rackd.conf' }),
   RACK_SECRET_FILE: Type.String({ default: '/var/lib/maas/secret' }),
   RACK_PROVISIONING_CIDRS: Type.Optional(Type.String()),
-  WATCH_WAIT_SECONDS: Type.Integer({ default: 30, minimum: 1, maximum: 60 }),
-  REGION_TIMEOUT_SECONDS: Type.Integer({ default: 10, minimum: 1, maximum: 300 }),
-  REREGISTER_GRACE_SECONDS: Type.Integer({ default: 60, minimum: 0, maximum: 3600 }),
-  CONFIRM_TIMEOUT_SECONDS: Type.Integer({ default: 60, minimum: 1, maximum: 3600 }),
+  WATCH_WAIT_SECONDS: IntegerVar({ default: 30, minimum: 1, maximum: 60 }),
+  REGION_TIMEOUT_SECONDS: IntegerVar({ default: 10, minimum: 1, maximum: 300 }),
+  REREGISTER_GRACE_SECONDS: IntegerVar({ default: 60, minimum: 0, maximum: 3600 }),
+  CONFIRM_TIMEOUT_SECONDS: IntegerVar({ default: 60, minimum: 1, maximum: 3600 }),
   RECONCILE_SCHEDULE: Type.String({ default: '*/15 * * * * *' }),
   ...SIDECAR_ENV,
 });
 
 export const RACK_ENV_HELP: readonly (readonly [string, string])[] = [
   ['REGION_SIDECAR_URL', 'the region sidecar, e.g. http://maas-region-sidecar:8080 (required)'],
-  ['SIDECAR_TOKEN_FILE', 'file holding the bearer token the region sidecar expects (required)'],
+  ['SIDECAR_TOKEN_FILE', 'file holding the bearer token the region sidecar expects (required, >= 16 characters)'],
   ['RACK_HOSTNAME', 'this rack\'s host name as MAAS lists it (default: the host name)'],
   ['MAAS_RACK_COMMAND', 'the rack CLI (default maas-rack)'],
-  ['RACKD_CONF_FILE', 'rackd.conf, read to know the registered URL (default /etc/maas/rackd.conf)'],
+  ['RACKD_CONF_FILE', 'rackd.conf, read to know the registered URL, at most 1 MiB (default /etc/maas/rackd.conf)'],
   ['RACK_SECRET_FILE', 'the rack\'s secret file, read only (default /var/lib/maas/secret)'],
   ['RACK_PROVISIONING_CIDRS', 'comma-separated subnets this rack must have an interface on (optional)'],
-  ['WATCH_WAIT_SECONDS', 'long-poll wait per request to the region sidecar (default 30)'],
-  ['REGION_TIMEOUT_SECONDS', 'timeout of other requests to the region sidecar (default 10)'],
-  ['REREGISTER_GRACE_SECONDS', 'how long MAAS may show this rack unknown or rackd dead before re-registering (default 60)'],
-  ['CONFIRM_TIMEOUT_SECONDS', 'how long to wait for MAAS to list the rack with rackd running after registering (default 60)'],
+  ['WATCH_WAIT_SECONDS', 'long-poll wait per request to the region sidecar, 1 to 60 (default 30)'],
+  ['REGION_TIMEOUT_SECONDS', 'timeout of other requests to the region sidecar, 1 to 300 (default 10)'],
+  ['REREGISTER_GRACE_SECONDS', 'how long MAAS may show this rack unknown or rackd dead before re-registering, 0 to 3600 (default 60)'],
+  ['CONFIRM_TIMEOUT_SECONDS', 'how long to wait for MAAS to list the rack with rackd running after registering, 1 to 3600 (default 60)'],
   ['RECONCILE_SCHEDULE', 'node-cron schedule of checks (default "*/15 * * * * *")'],
   ...sidecarEnvHelp('maas-rack', 'rack container'),
 ];
@@ -56,8 +58,8 @@ export interface RackConfig extends SidecarSettings {
 }
 
 export function loadRackConfig(env: Env): RackConfig {
-  const vars = parseEnv(Schema, env);
   const problems = new Problems();
+  const vars = parseEnv(RackEnvSchema, env, problems);
   const regionSidecarUrl = problems.required('REGION_SIDECAR_URL', vars.REGION_SIDECAR_URL, 'the region sidecar, e.g. http://maas-region-sidecar:8080', (v) =>
     urlVar('REGION_SIDECAR_URL', v),
   );
@@ -65,11 +67,11 @@ export function loadRackConfig(env: Env): RackConfig {
     readSecretFileVar('SIDECAR_TOKEN_FILE', path, { minLength: 16 }),
   );
   const host = vars.RACK_HOSTNAME ?? hostname().split('.')[0] ?? '';
-  if (!new RegExp(HOSTNAME_PATTERN).test(host)) problems.add(`RACK_HOSTNAME is needed: the host name "${host}" is not a valid rack host name`);
+  if (!problems.has('RACK_HOSTNAME') && !new RegExp(HOSTNAME_PATTERN).test(host)) problems.add(`RACK_HOSTNAME is needed: the host name "${host}" is not a valid rack host name`);
   const cidrs = (vars.RACK_PROVISIONING_CIDRS ?? '').split(',').map((c) => c.trim()).filter(Boolean);
   const provisioningCidrs = cidrs.map((cidr) => {
     const network = parseNetwork(cidr);
-    if (!network) problems.add(`RACK_PROVISIONING_CIDRS must be comma-separated network/prefix values (got "${cidr}")`);
+    if (!network) problems.add(`RACK_PROVISIONING_CIDRS must be comma-separated network/prefix values (got ${shown(cidr)})`, 'RACK_PROVISIONING_CIDRS');
     return network?.text ?? cidr;
   });
   const schedule = problems.try(() => cronVar('RECONCILE_SCHEDULE', vars.RECONCILE_SCHEDULE));

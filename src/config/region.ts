@@ -5,24 +5,24 @@ import type { ApiKey } from '../maas/api-key.js';
 import type { DesiredNetwork } from '../region/network/desired.js';
 import { networkFileVar } from './network-file.js';
 import { deepFreeze } from './validate.js';
-import { apiKeyFileVar, cronVar, parseEnv, Problems, readSecretFileVar, urlVar, type Env } from './env.js';
-import { SIDECAR_ENV, sidecarEnvHelp, sidecarSettings, type SidecarSettings } from './sidecar.js';
+import { apiKeyFileVar, cronVar, IntegerVar, parseEnv, Problems, readSecretFileVar, urlVar, type Env } from './env.js';
+import { COMMAND_PATTERN, COMMAND_RULE, SIDECAR_ENV, sidecarEnvHelp, sidecarSettings, type SidecarSettings } from './sidecar.js';
 
-const Schema = Type.Object({
+export const RegionEnvSchema = Type.Object({
   MAAS_URL: Type.String({ default: 'http://localhost:5240/MAAS' }),
   MAAS_PUBLIC_URL: Type.Optional(Type.String()),
   MAAS_API_KEY_FILE: Type.Optional(Type.String()),
-  MAAS_ADMIN_USERNAME: Type.String({ default: 'admin', pattern: '^[A-Za-z0-9_.@+-]{1,150}$' }),
-  MAAS_ADMIN_EMAIL: Type.String({ default: 'admin@localhost', pattern: '^[^@\\s]+@[^@\\s]+$' }),
+  MAAS_ADMIN_USERNAME: Type.String({ default: 'admin', pattern: '^[A-Za-z0-9_.@+-]{1,150}$', rule: 'must be 1 to 150 letters, digits, "_", ".", "@", "+" or "-"' }),
+  MAAS_ADMIN_EMAIL: Type.String({ default: 'admin@localhost', pattern: '^[^@\\s]+@[^@\\s]+$', rule: 'must be an email address, name@domain' }),
   MAAS_ADMIN_PASSWORD_FILE: Type.Optional(Type.String()),
   MAAS_SECRET_FILE: Type.String({ default: '/var/lib/maas/secret' }),
-  MAAS_REGION_COMMAND: Type.String({ default: 'maas-region', pattern: '^[A-Za-z0-9_./-]{1,255}$' }),
+  MAAS_REGION_COMMAND: Type.String({ default: 'maas-region', pattern: COMMAND_PATTERN, rule: COMMAND_RULE }),
   SIDECAR_TOKEN_FILE: Type.Optional(Type.String()),
   NETWORK_CONFIG_FILE: Type.Optional(Type.String()),
   RECONCILE_SCHEDULE: Type.String({ default: '*/30 * * * * *' }),
-  RECONCILE_TIMEOUT_SECONDS: Type.Integer({ default: 120, minimum: 1, maximum: 3600 }),
-  MAAS_TIMEOUT_SECONDS: Type.Integer({ default: 15, minimum: 1, maximum: 600 }),
-  SECRET_POLL_MILLISECONDS: Type.Integer({ default: 500, minimum: 50, maximum: 60_000 }),
+  RECONCILE_TIMEOUT_SECONDS: IntegerVar({ default: 120, minimum: 1, maximum: 3600 }),
+  MAAS_TIMEOUT_SECONDS: IntegerVar({ default: 15, minimum: 1, maximum: 600 }),
+  SECRET_POLL_MILLISECONDS: IntegerVar({ default: 500, minimum: 50, maximum: 60_000 }),
   ...SIDECAR_ENV,
 });
 
@@ -30,18 +30,18 @@ const Schema = Type.Object({
 export const REGION_ENV_HELP: readonly (readonly [string, string])[] = [
   ['MAAS_URL', 'region API URL the sidecar calls (default http://localhost:5240/MAAS)'],
   ['MAAS_PUBLIC_URL', 'region URL published to racks for maas-rack register (default MAAS_URL)'],
-  ['MAAS_API_KEY_FILE', 'file holding an admin API key ck:tk:ts; skips creating the admin'],
+  ['MAAS_API_KEY_FILE', 'file holding an admin API key ck:tk:ts (at most 64 KiB); skips creating the admin'],
   ['MAAS_ADMIN_USERNAME', 'admin to create/use when no API key file is given (default admin)'],
   ['MAAS_ADMIN_EMAIL', 'that admin\'s email (default admin@localhost)'],
-  ['MAAS_ADMIN_PASSWORD_FILE', 'file holding that admin\'s password (required without MAAS_API_KEY_FILE)'],
-  ['MAAS_SECRET_FILE', 'the region\'s shared secret file (default /var/lib/maas/secret)'],
+  ['MAAS_ADMIN_PASSWORD_FILE', 'file holding that admin\'s password, >= 8 characters (required without MAAS_API_KEY_FILE)'],
+  ['MAAS_SECRET_FILE', 'the region\'s shared secret file, re-read while running (default /var/lib/maas/secret)'],
   ['MAAS_REGION_COMMAND', 'the region CLI (default maas-region)'],
   ['SIDECAR_TOKEN_FILE', 'file holding the bearer token racks present (required, >= 16 characters)'],
-  ['NETWORK_CONFIG_FILE', 'declared network config (YAML); without it only bootstrap and publishing run'],
+  ['NETWORK_CONFIG_FILE', 'declared network config (YAML, at most 1 MiB); without it only bootstrap and publishing run'],
   ['RECONCILE_SCHEDULE', 'node-cron schedule of reconcile passes (default "*/30 * * * * *": every 30 s)'],
-  ['RECONCILE_TIMEOUT_SECONDS', 'longest a reconcile pass may take (default 120)'],
-  ['MAAS_TIMEOUT_SECONDS', 'timeout of each MAAS API call (default 15)'],
-  ['SECRET_POLL_MILLISECONDS', 'how often the secret file is read (default 500)'],
+  ['RECONCILE_TIMEOUT_SECONDS', 'longest a reconcile pass may take, 1 to 3600 (default 120)'],
+  ['MAAS_TIMEOUT_SECONDS', 'timeout of each MAAS API call, 1 to 600 (default 15)'],
+  ['SECRET_POLL_MILLISECONDS', 'how often the secret file is read, 50 to 60000 (default 500)'],
   ...sidecarEnvHelp('the region CLI', 'MAAS container'),
 ];
 
@@ -64,8 +64,8 @@ export interface RegionConfig extends SidecarSettings {
 }
 
 export function loadRegionConfig(env: Env): RegionConfig {
-  const vars = parseEnv(Schema, env);
   const problems = new Problems();
+  const vars = parseEnv(RegionEnvSchema, env, problems);
   const maasUrl = problems.try(() => urlVar('MAAS_URL', vars.MAAS_URL));
   const publicUrl = vars.MAAS_PUBLIC_URL === undefined ? maasUrl : problems.try(() => urlVar('MAAS_PUBLIC_URL', vars.MAAS_PUBLIC_URL as string));
   const token = problems.required('SIDECAR_TOKEN_FILE', vars.SIDECAR_TOKEN_FILE, 'the bearer token racks present', (path) =>

@@ -1,17 +1,109 @@
-/** One TypeBox check that reports every problem at once, each naming where it is. */
+/** One TypeBox check that reports every problem at once, each naming where it is, in plain English. */
 import type { Static, TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { ConfigError } from '../errors.js';
 
+type Schema = Readonly<Record<string, unknown>>;
+
 /**
- * Applies defaults, converts strings where the schema asks for numbers or booleans, and checks.
- * `name` maps a value path like `/subnets/0/cidr` to what the user wrote (an env var, a YAML path).
+ * Schema options this project adds: `rule` says in words what a `pattern` allows (a message never
+ * shows a regular expression); `secret` keeps a value out of every message.
+ */
+export interface RuleOptions {
+  readonly rule?: string;
+  readonly secret?: boolean;
+}
+
+/** A value as a message shows it: strings quoted and cut short, lists and mappings by kind. */
+export function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+/** ` (got "x")`, or nothing for a secret-bearing schema. */
+export function gotText(schema: unknown, value: unknown): string {
+  return (schema as RuleOptions | undefined)?.secret ? '' : ` (got ${shown(value)})`;
+}
+
+const s = (n: number) => (n === 1 ? '' : 's');
+
+/** "a whole number from 1 to 60", "a string", "a list of at most 64 items", …: what `schema` accepts. */
+function noun(schema: Schema): string {
+  if (Array.isArray(schema.anyOf)) return (schema.anyOf as Schema[]).map(noun).join(' or ');
+  if ('const' in schema) return JSON.stringify(schema.const);
+  const min = schema.minimum as number | undefined;
+  const max = schema.maximum as number | undefined;
+  const range = min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` of at least ${min}` : max !== undefined ? ` of at most ${max}` : '';
+  switch (schema.type) {
+    case 'integer':
+      return `a whole number${range}`;
+    case 'number':
+      return `a number${range}`;
+    case 'boolean':
+      return 'boolean (true or false)';
+    case 'string': {
+      const minLength = schema.minLength as number | undefined;
+      const maxLength = schema.maxLength as number | undefined;
+      if (minLength !== undefined && maxLength !== undefined) return `a string of ${minLength} to ${maxLength} characters`;
+      if (maxLength !== undefined) return `a string of at most ${maxLength} character${s(maxLength)}`;
+      if (minLength !== undefined) return `a string of at least ${minLength} character${s(minLength)}`;
+      return 'a string';
+    }
+    case 'array': {
+      const items = schema.items as Schema | undefined;
+      const of = items?.type === 'string' ? ' of strings' : items?.type === 'object' ? ' of mappings' : '';
+      const maxItems = schema.maxItems as number | undefined;
+      return `a list${of}${maxItems === undefined ? '' : ` of at most ${maxItems} item${s(maxItems)}`}`;
+    }
+    case 'object':
+      return 'a mapping';
+    default:
+      return 'valid';
+  }
+}
+
+/** The whole rule of `schema` in words, e.g. "must be one of: direct, nsenter". */
+export function describeRule(schema: unknown): string {
+  const sch = schema as Schema;
+  if (typeof sch.rule === 'string') return sch.rule;
+  const options = Array.isArray(sch.anyOf) ? (sch.anyOf as Schema[]) : undefined;
+  if (options && options.every((o) => 'const' in o)) return `must be one of: ${options.map((o) => String(o.const)).join(', ')}`;
+  if (typeof sch.pattern === 'string') return `must match the regular expression ${sch.pattern}`;
+  return `must be ${noun(sch)}`;
+}
+
+/** The schema a JSON pointer like `#/properties/subnets/items` points at. */
+function schemaAt(root: unknown, pointer: string): unknown {
+  return pointer
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter(Boolean)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
+}
+
+/** The value at a JSON pointer like `/subnets/0/cidr`. */
+function valueAt(root: unknown, pointer: string): unknown {
+  return pointer
+    .split('/')
+    .slice(1)
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
+}
+
+/**
+ * Applies defaults, converts where a YAML scalar has another type than the schema asks, and checks.
+ * `name` maps a value path like `/subnets/0/cidr` to what the user wrote (a YAML path).
+ * (Environment variables are not read this way: env.ts parses them strictly.)
  */
 export function parseWithSchema<S extends TSchema>(schema: S, input: unknown, name: (path: string) => string): Static<S> {
   const withDefaults = Value.Default(schema, Value.Clone(input));
   const converted = Value.Convert(schema, withDefaults);
   const problems = [...Value.Errors(schema, converted)]
-    .filter((e) => !['anyOf', 'oneOf', 'boolean'].includes(e.keyword))
+    // A union's own error says what it accepts; its branches' errors would only repeat it, in parts.
+    .filter((e) => e.keyword !== 'boolean' && !e.schemaPath.includes('/anyOf/'))
     .map((e) => {
       const missing = e.keyword === 'required' ? (e.params as { requiredProperties?: string[] }).requiredProperties : undefined;
       if (missing) return missing.map((p) => `${name(`${e.instancePath}/${p}`)} is required`).join('; ');
@@ -19,7 +111,9 @@ export function parseWithSchema<S extends TSchema>(schema: S, input: unknown, na
         const extra = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
         return extra.map((p) => `${name(`${e.instancePath}/${p}`)} is not a known setting`).join('; ');
       }
-      return `${name(e.instancePath)} ${e.message}`;
+      const failing = schemaAt(schema, e.schemaPath);
+      if (failing === undefined) return `${name(e.instancePath)} ${e.message}`;
+      return `${name(e.instancePath)} ${describeRule(failing)}${gotText(failing, valueAt(converted, e.instancePath))}`;
     });
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return converted as Static<S>;

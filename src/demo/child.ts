@@ -7,6 +7,15 @@ const CLI = fileURLToPath(new URL('../../bin/maas-sidecar.js', import.meta.url))
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
+/**
+ * Children still running. Should the demo exit without stopping them (a second Ctrl-C exits at
+ * once), they get SIGTERM on the way out: each exits on it whatever became of its pipes to us.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+
 export class DemoChild {
   readonly process: ChildProcess;
   readonly tail: string[] = [];
@@ -20,6 +29,7 @@ export class DemoChild {
     logFile: string,
   ) {
     this.process = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(this.process);
     const log = createWriteStream(logFile, { flags: 'a' });
     let partial = '';
     const onData = (chunk: Buffer) => {
@@ -41,6 +51,7 @@ export class DemoChild {
     this.process.stdout?.on('data', onData);
     this.process.stderr?.on('data', onData);
     this.exited = new Promise((resolve) => this.process.once('exit', (code) => {
+      running.delete(this.process);
       log.end();
       resolve(code);
     }));

@@ -24,6 +24,11 @@ export interface RunRequest {
   readonly args: readonly string[];
   /** Values to hide wherever the command line or its output is logged or reported. */
   readonly secrets?: readonly string[];
+  /**
+   * Standard input, for secrets a CLI can read there instead of from argv (never logged). The
+   * command runs in a session of its own, so it has no terminal to prompt on and reads stdin.
+   */
+  readonly input?: string;
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
 }
@@ -46,7 +51,7 @@ export function scrub(text: string, secrets: readonly string[]): string {
 }
 
 export function createRunner(options: RunnerOptions): Runner {
-  return async ({ command, args, secrets = [], timeoutMs = options.timeoutMs, signal }) => {
+  return async ({ command, args, secrets = [], input, timeoutMs = options.timeoutMs, signal }) => {
     if (!COMMAND.test(command)) throw new ExecError(`refusing to run "${command}": not a plain command name or path`, undefined, false);
     if (args.some((a) => a.includes('\0'))) throw new ExecError(`refusing to run ${command}: an argument holds a NUL byte`, undefined, false);
     const argv = options.mode.kind === 'direct' ? [command, ...args] : [...(await nsenterPrefix(options.mode.target)), command, ...args];
@@ -58,7 +63,8 @@ export function createRunner(options: RunnerOptions): Runner {
     // Own process group, so a timeout or shutdown kills the command's children too.
     const child = execa(argv[0] as string, argv.slice(1), {
       reject: false,
-      stdin: 'ignore',
+      ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
+      // A new session: its own process group, and no controlling terminal to prompt on.
       detached: true,
       cleanup: true,
       maxBuffer: MAX_OUTPUT,

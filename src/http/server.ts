@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { healthPlugin, type ReadyCheck } from './health.js';
 import { metricsPlugin } from './metrics.js';
+import { handleClientError, handleError, handleFrameworkError, sendError } from './errors.js';
+import { SERIALIZERS } from '../telemetry/logger.js';
 
 export interface ServerDeps {
   readonly logger: Logger;
@@ -14,28 +16,57 @@ export interface ServerDeps {
   readonly readiness: Readonly<Record<string, ReadyCheck>>;
 }
 
+/**
+ * A path that does not decode (`/v1/racks/%E0%A4%A`) makes the router answer 400 before any
+ * route, so before authentication. Escaping its '%' lets it reach its route as text, where the
+ * route's hooks (authentication first) and schema (a host name has no '%') see it.
+ */
+export function escapeUndecodablePath(url: string): string {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  if (!path.includes('%')) return url;
+  try {
+    decodeURIComponent(path);
+    return url;
+  } catch {
+    return path.replaceAll('%', '%25') + (query === -1 ? '' : url.slice(query));
+  }
+}
 
 export function buildServer(deps: ServerDeps) {
+  let closing = false;
   const app = Fastify({
-    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // The request serializer logs the path and never the query string.
+    loggerInstance: deps.logger.child({ component: 'http' }, { serializers: { ...SERIALIZERS } }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: (request) => !request.url.startsWith('/v1') }),
     // Nothing the sidecars accept has a body worth more than this.
     bodyLimit: 16 * 1024,
-    // Bounded path parameters; a client that dawdles is cut off.
-    routerOptions: { maxParamLength: 256 },
+    // No route has a regex parameter (what maxParamLength guards), and a parameter the router
+    // refused would be refused before authentication. The HTTP parser caps a request line at
+    // 16 KiB; routes bound what they accept (/v1 answers 414 past 2 KiB, after authentication).
+    routerOptions: { maxParamLength: 64 * 1024 },
+    rewriteUrl: (request) => escapeUndecodablePath(request.url ?? '/'),
     requestTimeout: 120_000,
-    return503OnClosing: true,
+    // fastify's own 503 while closing has its own body; the hook below answers in ours.
+    return503OnClosing: false,
     forceCloseConnections: true,
+    frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return undefined;
+    reply.header('Connection', 'close');
+    return sendError(reply, 503, 'shutting_down');
+  });
+  // An unknown route's body is never read: 404 before parsing (and, under /v1, after authentication).
+  app.addHook('preParsing', async (request, reply) => (request.is404 ? sendError(reply, 404, 'unknown_route') : undefined));
   app.register(healthPlugin, { liveness: deps.liveness, readiness: deps.readiness });
   app.register(metricsPlugin, { registry: deps.registry });
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not found' }));
-  app.setErrorHandler((err, request, reply) => {
-    const status = (err as { statusCode?: number }).statusCode ?? 500;
-    if (status >= 500) request.log.error({ err }, 'request failed');
-    // Client errors say what was wrong with the request; server errors say nothing internal.
-    return reply.code(status).send({ error: status < 500 ? (err as Error).message : 'internal error' });
-  });
+  app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'unknown_route'));
+  app.setErrorHandler(handleError);
   return app;
 }

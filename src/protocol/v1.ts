@@ -49,7 +49,13 @@ export type RackStatus = Static<typeof RackStatusSchema>;
 
 export const ReconcileAcceptedSchema = Type.Object({ queued: Type.Boolean() });
 
-export const ErrorSchema = Type.Object({ error: Type.String() });
+/**
+ * Every error the sidecars' HTTP servers send: `error` is the status's phrase ("unauthorized",
+ * "bad request", "service unavailable"), `reason` a short fixed code (`invalid_wait`,
+ * `maas_unavailable`). Neither ever echoes the request or an internal message. A 401 is exactly
+ * `{"error":"unauthorized"}`.
+ */
+export const ErrorSchema = Type.Object({ error: Type.String(), reason: Type.Optional(Type.String({ pattern: '^[a-z0-9_]+$' })) }, { additionalProperties: false });
 
 export const HOSTNAME_PATTERN = '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$';
 

@@ -18,7 +18,12 @@ import { MalformedAnswerError, RegionClient } from './region-client.js';
 import { readLocalRegistration } from './local-registration.js';
 import { decide, isUnhealthy } from './decide.js';
 
-const WATCH_BACKOFF = { initialMs: 250, maxMs: 15_000 };
+/**
+ * After a failed watch the region is unreachable, and the rack asks again without long-polling
+ * (`wait=0`) at most this far apart: a region sidecar that comes back is noticed within about a
+ * second, not after a long-poll holding the current ETag runs out (WATCH_WAIT_SECONDS).
+ */
+const PROBE_BACKOFF = { initialMs: 250, maxMs: 1_000 };
 const CONFIRM_POLL_MS = 250;
 
 export class RackSidecar {
@@ -119,16 +124,24 @@ export class RackSidecar {
     };
   }
 
-  /** Long-polls the region sidecar for ever; errors back off and keep the last known good state. */
+  /**
+   * Long-polls the region sidecar for ever; errors keep the last known good state. While the
+   * region is unreachable each request is a short probe (`wait=0`, answered at once) on a backoff
+   * capped at a second, so recovery never waits for a long-poll to end.
+   */
   async #watch(): Promise<void> {
     const signal = this.#stopping.signal;
     const log = this.logger.child({ component: 'watch' });
     let failures = 0;
     let lastNotReady: string | undefined;
+    let lastFailure: string | undefined;
     while (!signal.aborted) {
       try {
-        const result = await this.#client.watch(this.#region?.generation, this.config.watchWaitSeconds, signal);
+        const wait = this.#regionReachable ? this.config.watchWaitSeconds : 0;
+        const result = await this.#client.watch(this.#region?.generation, wait, signal);
+        if (failures > 0) log.info({ failures }, 'region sidecar answers again');
         failures = 0;
+        lastFailure = undefined;
         this.#setReachable(true);
         this.metrics.lastWatch.set(this.#now() / 1000);
         if (result.kind === 'changed' && result.info.generation !== this.#region?.generation) {
@@ -147,8 +160,12 @@ export class RackSidecar {
         failures++;
         this.#setReachable(false);
         if (err instanceof MalformedAnswerError) this.metrics.rejected.inc({ reason: 'malformed_answer' });
-        const delay = backoffDelay(failures - 1, WATCH_BACKOFF);
-        log.warn({ reason: (err as Error).message, code: (err as { code?: string }).code, retryInMs: delay }, 'watching the region failed');
+        const delay = backoffDelay(failures - 1, PROBE_BACKOFF);
+        const reason = (err as Error).message;
+        // Probing every second: say so once per kind of failure, not once a second.
+        const level = reason === lastFailure ? 'debug' : 'warn';
+        lastFailure = reason;
+        log[level]({ reason, code: (err as { code?: string }).code, failures, retryInMs: delay }, 'watching the region failed');
         await sleep(delay, signal).catch(() => undefined);
       }
     }

@@ -1,6 +1,9 @@
 /**
  * The region sidecar's /v1 API for racks (bearer-token protected): region URL + secret with
  * long-polling, what MAAS knows about a rack, "reconcile now", and status.
+ *
+ * Authentication is the context's first `onRequest` hook, so a request without the token is
+ * answered 401 before its path, query, headers or body are looked at; every error is `{error, reason}`.
  */
 import Type from 'typebox';
 import type { FastifyInstance } from 'fastify';
@@ -16,18 +19,31 @@ import {
   type RackStatus,
 } from '../protocol/v1.js';
 import { bearerAuth } from '../http/bearer.js';
+import { matchesCurrent, parseIfNoneMatch } from '../http/conditional.js';
+import { HttpError, sendError } from '../http/errors.js';
+import { SharedRead } from '../http/shared-read.js';
+import type { MaasClient } from '../maas/client.js';
+import { serviceState, type RackController, type Subnet } from '../maas/types.js';
+import { MaasHttpError, MaasResponseError, MaasUnreachableError } from '../errors.js';
 import type { Publication } from './publication.js';
 import { withDeadline } from '../util/deadline.js';
 
 /** A rack's status question is answered or refused within this, however slow MAAS is. */
 const RACK_STATUS_TIMEOUT_MS = 10_000;
+/** How long one MAAS read answers every rack's question (racks poll every few seconds at most). */
+const RACK_INVENTORY_CACHE_MS = 1_000;
+/** Longest /v1 URL served; longer ones are answered 414 (after authentication). */
+const MAX_URL_LENGTH = 2_048;
 
 export interface RegionApiDeps {
   readonly token: string;
   readonly publication: Publication;
   /** Why the region is not ready for racks, or undefined when it is. */
   readonly notReadyReason: () => string | undefined;
-  /** What MAAS knows about a rack; undefined before bootstrap. */
+  /**
+   * What MAAS knows about a rack; undefined before bootstrap. MAAS's own errors (MaasHttpError,
+   * MaasUnreachableError, MaasResponseError, a TimeoutError) are answered 502/503; see rackLookup().
+   */
   readonly rackStatus: (hostname: string, signal: AbortSignal) => Promise<RackStatus | undefined>;
   readonly requestReconcile: (reason: string) => void;
   readonly status: () => Record<string, unknown>;
@@ -38,13 +54,24 @@ export interface RegionApiDeps {
 
 const etagOf = (generation: string) => `"${generation}"`;
 const WAIT_PATTERN = `^(?:[0-9]|[1-5][0-9]|${MAX_WAIT_SECONDS})$`;
+const ERRORS = { '4xx': ErrorSchema, '5xx': ErrorSchema } as const;
 
 export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('preHandler', bearerAuth(deps.token, deps.onUnauthorized));
+  // First, before any parsing: a stranger learns nothing but 401.
+  app.addHook('onRequest', bearerAuth(deps.token, deps.onUnauthorized));
+  app.addHook('onRequest', async (request, reply) => (request.url.length > MAX_URL_LENGTH ? sendError(reply, 414, 'uri_too_long') : undefined));
   app.addHook('onSend', async (_request, reply) => {
     reply.header('Cache-Control', 'no-store');
   });
+  // Unknown /v1 routes (and methods a route does not have) pass the hooks above first.
+  app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'unknown_route'));
+
+  // One listener ends every long-poll at shutdown: one per long-poll would pile up on the signal
+  // (MaxListenersExceededWarning past ten racks) and stay until each poll ends.
+  const wakeAll = (): void => deps.publication.wakeAll();
+  deps.closing.addEventListener('abort', wakeAll, { once: true });
+  app.addHook('onClose', async () => deps.closing.removeEventListener('abort', wakeAll));
 
   app.get(
     '/region',
@@ -52,26 +79,27 @@ export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Pro
       schema: {
         // Whole seconds 0..60, as digits: no coercion games with "1.5" or "1e1".
         querystring: Type.Object({ wait: Type.Optional(Type.String({ pattern: WAIT_PATTERN })) }, { additionalProperties: false }),
-        headers: Type.Object({ 'if-none-match': Type.Optional(Type.String({ maxLength: 100 })) }),
-        response: { 200: RegionInfoSchema, 304: Type.Null(), 503: NotReadySchema },
+        headers: Type.Object({ 'if-none-match': Type.Optional(Type.String({ maxLength: 256 })) }),
+        response: { ...ERRORS, 200: RegionInfoSchema, 304: Type.Null(), 503: NotReadySchema },
       },
     },
     async (request, reply) => {
-      const seen = request.headers['if-none-match'];
+      const condition = parseIfNoneMatch(request.headers['if-none-match']);
       const deadline = Date.now() + Number(request.query.wait ?? 0) * 1000;
-      // Long-poll: answer as soon as there is something new (or newly ready) to tell, or at the deadline.
+      // Long-poll: answer as soon as there is something the client does not have (or the region
+      // becomes ready), or at the deadline. The check and the wait run in the same tick.
       for (;;) {
         const current = deps.publication.current;
-        const fresh = current !== undefined && deps.notReadyReason() === undefined && etagOf(current.generation) !== seen;
+        const fresh = current !== undefined && deps.notReadyReason() === undefined && !matchesCurrent(condition, current.generation);
         const remaining = deadline - Date.now();
         if (fresh || remaining <= 0 || deps.closing.aborted) break;
-        await deps.publication.nextChange(remaining, deps.closing);
+        await deps.publication.nextChange(remaining);
       }
       const current = deps.publication.current;
       const reason = deps.notReadyReason();
       if (!current || reason !== undefined) return reply.code(503).send({ ready: false, reason: reason ?? 'region secret not published yet' });
       reply.header('ETag', etagOf(current.generation));
-      if (seen === etagOf(current.generation)) return reply.code(304).send(null);
+      if (matchesCurrent(condition, current.generation)) return reply.code(304).send(null);
       return { ready: true, url: current.url, secret: current.secret, generation: current.generation };
     },
   );
@@ -81,20 +109,118 @@ export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Pro
     {
       schema: {
         params: Type.Object({ hostname: Type.String({ pattern: HOSTNAME_PATTERN }) }),
-        response: { 200: RackStatusSchema, 503: ErrorSchema },
+        response: { ...ERRORS, 200: RackStatusSchema },
       },
     },
     async (request, reply) => {
-      const status = await withDeadline(RACK_STATUS_TIMEOUT_MS, undefined, (signal) => deps.rackStatus(request.params.hostname, signal));
-      if (!status) return reply.code(503).send({ error: 'region not bootstrapped yet' });
+      let status: RackStatus | undefined;
+      try {
+        status = await withDeadline(RACK_STATUS_TIMEOUT_MS, undefined, (signal) => deps.rackStatus(request.params.hostname, signal));
+      } catch (err) {
+        throw maasFault(err);
+      }
+      if (!status) return sendError(reply, 503, 'not_bootstrapped');
       return status;
     },
   );
 
-  app.post('/reconcile', { schema: { response: { 202: ReconcileAcceptedSchema } } }, async (_request, reply) => {
+  app.post('/reconcile', { schema: { response: { ...ERRORS, 202: ReconcileAcceptedSchema } } }, async (_request, reply) => {
     deps.requestReconcile('requested over /v1/reconcile');
     return reply.code(202).send({ queued: true });
   });
 
   app.get('/status', async () => deps.status());
+}
+
+const FAULT_MESSAGE = "MAAS could not tell a rack's status";
+
+/**
+ * A MAAS failure as the answer a rack gets: 502 when MAAS answered badly, 503 when it could not
+ * answer (unreachable, not ready, busy, too slow). Anything else is a bug and stays a 500.
+ */
+function maasFault(err: unknown): unknown {
+  const fault = (status: number, reason: string) => new HttpError(status, reason, FAULT_MESSAGE, (err as Error).message, { cause: err });
+  if (err instanceof MaasUnreachableError) return fault(503, 'maas_unreachable');
+  if (err instanceof MaasHttpError) return err.status === 503 || err.status === 429 ? fault(503, 'maas_unavailable') : fault(502, 'maas_error');
+  if (err instanceof MaasResponseError) return fault(502, 'maas_bad_answer');
+  if (err instanceof Error && err.name === 'TimeoutError') return fault(503, 'maas_timeout');
+  return err;
+}
+
+/** What one MAAS read says about every rack. */
+export interface RackInventory {
+  readonly racks: readonly RackController[];
+  readonly subnets: readonly Subnet[];
+}
+
+/** One rack's status, from an inventory: its services and its DHCP role on each subnet it is on. */
+export function rackStatusOf(inventory: RackInventory, hostname: string): RackStatus {
+  const rack = inventory.racks.find((r) => r.hostname === hostname);
+  if (!rack) return { hostname, registered: false, systemId: null, rackd: 'unknown', dhcpd: 'unknown', subnets: [] };
+  const vlanIds = new Set(rack.interface_set.flatMap((i) => (i.vlan ? [i.vlan.id] : [])));
+  return {
+    hostname,
+    registered: true,
+    systemId: rack.system_id,
+    rackd: serviceState(rack, 'rackd'),
+    dhcpd: serviceState(rack, 'dhcpd'),
+    subnets: inventory.subnets
+      .filter((s) => vlanIds.has(s.vlan.id))
+      .map((s) => ({
+        cidr: s.cidr,
+        vid: s.vlan.vid,
+        dhcpOn: s.vlan.dhcp_on,
+        gatewayIp: s.gateway_ip,
+        role: s.vlan.primary_rack === rack.system_id ? 'primary' : s.vlan.secondary_rack === rack.system_id ? 'secondary' : 'none',
+      })),
+  };
+}
+
+export interface RackLookupOptions {
+  /** Deadline of one MAAS read. */
+  readonly timeoutMs?: number;
+  /** How long a read (or its failure) answers later questions. */
+  readonly cacheMs?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * `rackStatus` for regionApi, read from MAAS: every question asked while a read runs, or within
+ * `cacheMs` after it, is answered from that one read (racks and subnets), whichever rack it is
+ * about. A thousand racks asking at once cost MAAS two list calls, not two thousand.
+ */
+export function rackLookup(client: () => MaasClient | undefined, options: RackLookupOptions = {}): RegionApiDeps['rackStatus'] {
+  const timeoutMs = options.timeoutMs ?? RACK_STATUS_TIMEOUT_MS;
+  const inventory = new SharedRead<MaasClient, RackInventory>({ ttlMs: options.cacheMs ?? RACK_INVENTORY_CACHE_MS, ...(options.now ? { now: options.now } : {}) });
+  return async (hostname, signal) => {
+    const current = client();
+    if (!current) return undefined;
+    // The read is nobody's in particular: it has its own deadline, and a caller that gives up
+    // stops waiting for it without cancelling it for the others.
+    const read = inventory.get(current, () => readInventory(current, timeoutMs));
+    return rackStatusOf(await untilAborted(read, signal), hostname);
+  };
+}
+
+async function readInventory(client: MaasClient, timeoutMs: number): Promise<RackInventory> {
+  const failed = new AbortController();
+  return withDeadline(timeoutMs, failed.signal, async (signal) => {
+    try {
+      const [racks, subnets] = await Promise.all([client.listRackControllers(signal), client.listSubnets(signal)]);
+      return { racks, subnets };
+    } catch (err) {
+      // One list failed: stop the other rather than leave it running for nobody.
+      failed.abort();
+      throw err;
+    }
+  });
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -48,9 +48,13 @@ export async function obtainApiKey(runner: Runner, admin: AdminSpec, logger: Log
   let listed = await apikey();
   if (listed.exitCode !== 0 && listed.stderr.includes('User does not exist')) {
     logger.info({ username: admin.username }, 'creating the MAAS admin user');
+    // The password goes on stdin, never in argv (where /proc/<pid>/cmdline shows it): createadmin
+    // prompts for it twice, and with no terminal getpass reads stdin. An empty --ssh-import stops
+    // it prompting for SSH keys.
     const created = await runner({
       command: admin.command,
-      args: ['createadmin', '--username', admin.username, '--password', admin.password, '--email', admin.email],
+      args: ['createadmin', '--username', admin.username, '--email', admin.email, '--ssh-import', ''],
+      input: `${admin.password}\n${admin.password}\n`,
       secrets: [admin.password],
       signal,
     });

@@ -3,9 +3,9 @@
  * hex and stable (the same on two reads a poll apart), so a half-written file is never served.
  * Polling, not fs.watch: Kubernetes volumes swap files by symlink and inotify misses that.
  */
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { HEX_SECRET } from '../protocol/v1.js';
+import { FILE_LIMITS, FileReadError, formatBytes, readBoundedFile } from '../util/read-file.js';
 
 const VALID = new RegExp(HEX_SECRET);
 
@@ -14,9 +14,13 @@ export type SecretReading = { readonly ok: true; readonly secret: string } | { r
 export async function readSecretFile(path: string): Promise<SecretReading> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readBoundedFile(path, FILE_LIMITS.secret);
   } catch (err) {
-    return { ok: false, problem: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable' };
+    // Not a crash: this read fails, the poll logs it and the last stable secret stays published.
+    const problem = err instanceof FileReadError ? err.problem : 'unreadable';
+    if (problem === 'not-regular') return { ok: false, problem: 'not a regular file' };
+    if (problem === 'too-large') return { ok: false, problem: `larger than the ${formatBytes(FILE_LIMITS.secret)} limit` };
+    return { ok: false, problem };
   }
   const secret = text.trim().toLowerCase();
   if (secret === '') return { ok: false, problem: 'empty' };

@@ -8,7 +8,6 @@ import type { Registry } from 'prom-client';
 import type { RegionConfig } from '../config/region.js';
 import { MaasClient } from '../maas/client.js';
 import type { ApiKey } from '../maas/api-key.js';
-import { serviceState } from '../maas/types.js';
 import { createRunner } from '../exec/runner.js';
 import { ReconcileLoop } from '../reconcile/loop.js';
 import { buildServer } from '../http/server.js';
@@ -18,11 +17,11 @@ import { sleep, backoffDelay } from '../util/backoff.js';
 import { Publication } from './publication.js';
 import { SecretSource } from './secret-source.js';
 import { obtainApiKey, verifyAdminKey, waitForRegion } from './bootstrap.js';
-import { regionApi } from './api.js';
+import { rackLookup, regionApi } from './api.js';
 import { reconcileNetwork } from './network/reconcile.js';
+import { watchReachability } from './reachability.js';
 import { toObservedRack } from './network/observe.js';
 import type { Conflict } from './network/plan.js';
-import type { RackStatus } from '../protocol/v1.js';
 
 const BOOTSTRAP_BACKOFF = { initialMs: 250, maxMs: 10_000 };
 
@@ -39,6 +38,7 @@ export class RegionSidecar {
   readonly #stopping = new AbortController();
   #cronTask: ReturnType<typeof cron.schedule> | undefined;
   #bootstrap: Promise<void> | undefined;
+  #reachability: Promise<void> | undefined;
 
   constructor(
     private readonly config: RegionConfig,
@@ -93,7 +93,8 @@ export class RegionSidecar {
       token: config.token,
       publication: this.publication,
       notReadyReason: () => (this.#regionReachable ? undefined : 'region API not answering'),
-      rackStatus: (hostname, signal) => this.#rackStatus(hostname, signal),
+      // One shared, briefly cached MAAS read answers every rack asking at once.
+      rackStatus: rackLookup(() => this.#client),
       requestReconcile: (reason) => this.loop.trigger(reason),
       status: () => this.#status(),
       onUnauthorized: () => this.metrics.rejected.inc({ reason: 'unauthorized' }),
@@ -105,6 +106,15 @@ export class RegionSidecar {
   async start(): Promise<string> {
     const address = await this.app.listen({ host: this.config.listen.host, port: this.config.listen.port });
     this.#secret.start();
+    this.#reachability = watchReachability(
+      {
+        // One attempt per call: the check retries within its own deadline (src/region/reachability.ts).
+        client: new MaasClient({ url: this.config.maasUrl, timeoutMs: this.config.maasTimeoutMs, readAttempts: 1, onRequest: (event) => this.metrics.observeRequest(event) }),
+        timeoutMs: this.config.maasTimeoutMs,
+        onResult: (problem) => this.#setReachable(problem === undefined, problem),
+      },
+      this.#stopping.signal,
+    );
     this.#bootstrap = this.#bootstrapUntilDone();
     return address;
   }
@@ -115,6 +125,7 @@ export class RegionSidecar {
     await this.#cronTask?.stop();
     this.#secret.stop();
     await this.#bootstrap?.catch(() => undefined);
+    await this.#reachability;
     await this.loop.stop();
     this.publication.wakeAll();
     await this.app.close();
@@ -135,6 +146,7 @@ export class RegionSidecar {
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
         const version = await waitForRegion(this.#anonymous, BOOTSTRAP_BACKOFF, log, signal);
+        // An answer is an answer: no need to wait for the reachability probe's next check.
         this.#setReachable(true);
         log.info({ version: version.version }, 'region answers');
         const apiKey = this.config.admin.kind === 'apiKey' ? this.config.admin.apiKey : await this.#keyFromCli(signal);
@@ -163,17 +175,14 @@ export class RegionSidecar {
     return obtainApiKey(runner, { command: this.config.regionCommand, username: admin.username, email: admin.email, password: admin.password }, this.logger, signal);
   }
 
-  /** One level-based pass: is the region there, then converge the declared network. */
+  /**
+   * One level-based pass: is the region there, then converge the declared network. A failed pass
+   * leaves readiness to the reachability probe: one bad answer here must not flip /readyz.
+   */
   async #pass(signal: AbortSignal): Promise<void> {
     const client = this.#client;
     if (!client) throw new Error('not bootstrapped');
-    try {
-      await client.version(signal);
-      this.#setReachable(true);
-    } catch (err) {
-      this.#setReachable(false);
-      throw err;
-    }
+    await client.version(signal);
     const log = this.logger.child({ component: 'reconcile', runId: `${Date.now().toString(36)}` });
     if (!this.config.network) {
       this.#recordRacks((await client.listRackControllers(signal)).map(toObservedRack));
@@ -199,10 +208,11 @@ export class RegionSidecar {
     this.metrics.racksHealthy.set(racks.filter((r) => r.rackd === 'running').length);
   }
 
-  #setReachable(reachable: boolean): void {
+  #setReachable(reachable: boolean, reason?: string): void {
     if (this.#regionReachable === reachable) return;
     this.#regionReachable = reachable;
-    this.logger.info({ reachable }, reachable ? 'region API reachable' : 'region API unreachable');
+    if (reachable) this.logger.info({ reachable }, 'region API reachable');
+    else this.logger.warn({ reachable, reason }, 'region API unreachable');
     this.#updateReady();
     // Long-pollers learn of readiness flips at once.
     this.publication.wakeAll();
@@ -215,31 +225,6 @@ export class RegionSidecar {
   /** Region reachable, bootstrapped, secret published: what /readyz checks one by one. */
   #isReady(): boolean {
     return this.#regionReachable && this.#client !== undefined && this.publication.current !== undefined;
-  }
-
-  async #rackStatus(hostname: string, signal: AbortSignal): Promise<RackStatus | undefined> {
-    const client = this.#client;
-    if (!client) return undefined;
-    const [racks, subnets] = await Promise.all([client.listRackControllers(signal), client.listSubnets(signal)]);
-    const rack = racks.find((r) => r.hostname === hostname);
-    if (!rack) return { hostname, registered: false, systemId: null, rackd: 'unknown', dhcpd: 'unknown', subnets: [] };
-    const vlanIds = new Set(rack.interface_set.flatMap((i) => (i.vlan ? [i.vlan.id] : [])));
-    return {
-      hostname,
-      registered: true,
-      systemId: rack.system_id,
-      rackd: serviceState(rack, 'rackd'),
-      dhcpd: serviceState(rack, 'dhcpd'),
-      subnets: subnets
-        .filter((s) => vlanIds.has(s.vlan.id))
-        .map((s) => ({
-          cidr: s.cidr,
-          vid: s.vlan.vid,
-          dhcpOn: s.vlan.dhcp_on,
-          gatewayIp: s.gateway_ip,
-          role: s.vlan.primary_rack === rack.system_id ? 'primary' : s.vlan.secondary_rack === rack.system_id ? 'secondary' : 'none',
-        })),
-    };
   }
 
   #status(): Record<string, unknown> {

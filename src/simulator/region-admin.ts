@@ -66,10 +66,12 @@ export function adminKey(model: SimModel): string | undefined {
   return token && formatKey(token);
 }
 
-/** A new region secret: every rack still holding the old one loses its connection. */
+/**
+ * A new region secret. As in MAAS, racks already connected stay connected (and `running`); one
+ * still holding the old secret is refused the next time it connects.
+ */
 export function rotateSecret(model: SimModel): void {
   model.secret = randomBytes(16).toString('hex');
-  for (const rack of model.racks.values()) if (rack.secret !== model.secret) rack.rackd = 'dead';
   model.touch();
 }
 

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startCli } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
+import { scaled } from '../helpers/time.js';
 import { ApiKey } from '../../src/maas/api-key.js';
 import { MaasClient } from '../../src/maas/client.js';
 
@@ -16,7 +17,7 @@ const processesMentioning = (text: string) =>
 t.test('the demo converges, corrects drift, and Ctrl-C stops every process', async (t) => {
   const demo = startCli(t, ['demo', '--racks', '2', '--keep']);
   // The last line the demo prints before it idles: everything above it is then in.
-  await waitFor(() => demo.stdout.some((l) => l.includes('Press Ctrl-C')), { what: 'the demo converged and idle', timeoutMs: 60_000 });
+  await waitFor(() => demo.stdout.some((l) => l.includes('Press Ctrl-C')), { what: 'the demo converged and idle', timeoutMs: scaled(60_000) });
   const out = demo.stdout.join('\n');
   for (const step of ['MAAS region API (simulated)', 'region controller answers', 'admin API key obtained', 'region secret published', 'rack-1 registered', 'rack-2 registered', 'DHCP on, primary rack', 'secondary rack']) {
     t.match(out, step);
@@ -34,7 +35,7 @@ t.test('the demo converges, corrects drift, and Ctrl-C stops every process', asy
 
   const admin = new MaasClient({ url: maasUrl, apiKey: ApiKey.parse(await readFile(join(dir, 'maas', 'api-key'), 'utf8')) });
   await admin.updateVlan(0, 0, { dhcp_on: false });
-  await waitFor(async () => (await admin.getVlan(0, 0)).dhcp_on, { what: 'DHCP turned back on', timeoutMs: 20_000 });
+  await waitFor(async () => (await admin.getVlan(0, 0)).dhcp_on, { what: 'DHCP turned back on', timeoutMs: scaled(20_000) });
 
   demo.child.kill('SIGINT');
   t.equal(await demo.exited, 0);

@@ -7,6 +7,7 @@ import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { waitFor } from '../helpers/wait.js';
+import { scaled } from '../helpers/time.js';
 import { createTestHost, fetchInside, HOST_ADDRESS, netnsUnavailable } from '../helpers/netns.js';
 import { startCli } from '../helpers/process.js';
 import { startRegionProcess, startSimulatorProcess, tempDir, TOKEN } from '../helpers/stack.js';
@@ -50,14 +51,14 @@ t.test('a rack in another network namespace registers, survives a cut link, and 
   await rack.waitForLog('rack sidecar listening');
   const inside = (path: string) => fetchInside(host, `http://127.0.0.1:8080${path}`);
 
-  await waitFor(() => inside('/readyz').status === 200, { what: 'remote rack ready', timeoutMs: 30_000 }).catch((err: Error) => {
+  await waitFor(() => inside('/readyz').status === 200, { what: 'remote rack ready', timeoutMs: scaled(30_000) }).catch((err: Error) => {
     throw new Error(`${err.message}; status ${inside('/v1/status').body}; readyz ${inside('/readyz').body}; log ${rack.stdout.slice(-6).join('\n')}`);
   });
   t.match(await readFile(join(dir, 'rackd.conf'), 'utf8'), `http://${HOST_ADDRESS}:${simPort}/MAAS`, 'registered over the link');
   const before = JSON.parse(inside('/v1/status').body) as { generation: string; systemId: string };
 
   host.cut();
-  await waitFor(() => inside('/readyz').status === 503, { what: 'rack not ready once cut', timeoutMs: 30_000 }).catch((err: Error) => {
+  await waitFor(() => inside('/readyz').status === 503, { what: 'rack not ready once cut', timeoutMs: scaled(30_000) }).catch((err: Error) => {
     throw new Error(`${err.message}; status ${inside('/v1/status').body}; log ${rack.stdout.slice(-15).join('\n')}`);
   });
   const cut = JSON.parse(inside('/v1/status').body) as { generation: string; systemId: string; regionReachable: boolean };
@@ -68,7 +69,7 @@ t.test('a rack in another network namespace registers, survives a cut link, and 
   await sim.control('POST', 'region/rotate-secret');
   host.restore();
   const rotated = await readFile(join(sim.dir, 'secret'), 'utf8');
-  await waitFor(async () => (await readFile(join(dir, 'secret'), 'utf8')) === rotated, { what: 'new secret after the link is back', timeoutMs: 40_000 });
-  await waitFor(() => inside('/readyz').status === 200, { what: 'ready again', timeoutMs: 30_000 });
+  await waitFor(async () => (await readFile(join(dir, 'secret'), 'utf8')) === rotated, { what: 'new secret after the link is back', timeoutMs: scaled(40_000) });
+  await waitFor(() => inside('/readyz').status === 200, { what: 'ready again', timeoutMs: scaled(30_000) });
   t.match(await sim.state(), { racks: [{ hostname: 'rack-far', rackd: 'running' }] });
 });

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { waitFor } from './wait.js';
+import { scaled } from './time.js';
 import { stackSecrets, type SimProcess, type SimState } from './stack.js';
 
 /** The assertions used here (tap's own Test type is hard to name across its plugin generics). */
@@ -36,7 +37,7 @@ export function isConverged(s: SimState, racks: number): boolean {
   );
 }
 
-export async function waitConverged(sim: SimProcess, racks: number, timeoutMs = 45_000): Promise<SimState> {
+export async function waitConverged(sim: SimProcess, racks: number, timeoutMs = scaled(45_000)): Promise<SimState> {
   return waitFor(async () => {
     const state = await sim.state();
     return isConverged(state, racks) ? state : undefined;

@@ -13,6 +13,7 @@ import { ApiKey } from '../../src/maas/api-key.js';
 import { MaasClient } from '../../src/maas/client.js';
 import type { Teardownable } from './simulator.js';
 import { scaled } from './time.js';
+import { onTestExit } from './cleanup.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -63,11 +64,15 @@ export interface RealMaas {
 const started = new Set<{ kit: RealMaasKit; port: number }>();
 let exitHookInstalled = false;
 
-/** Stops every instance this process started, synchronously: a test file killed on time-out leaves none behind. */
+/**
+ * Stops every instance this process started, synchronously: a test file killed on time-out leaves
+ * none behind. The exit and signal handling is the shared one (test/helpers/cleanup.ts), so it
+ * runs beside the other helpers' clean-up rather than racing them to process.exit.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  const stopAll = () => {
+  onTestExit(() => {
     for (const instance of started) {
       try {
         execFileSync(instance.kit.command, ['down', '--port', String(instance.port), '--state', instance.kit.state], { stdio: 'ignore', timeout: 30_000 });
@@ -76,14 +81,7 @@ function installExitHook(): void {
       }
     }
     started.clear();
-  };
-  process.once('exit', stopAll);
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      stopAll();
-      process.exit(128 + (signal === 'SIGTERM' ? 15 : 2));
-    });
-  }
+  });
 }
 
 const PORT_TAKING = new Set(['register-rack', 'rack-service', 'secret', 'rotate-secret', 'rackd-up', 'rack-prepare', 'env', 'down']);

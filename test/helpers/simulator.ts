@@ -1,10 +1,12 @@
 /** Starts an in-process simulator on 127.0.0.1:0 for one test, torn down with it. */
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server.js';
 import { ApiKey } from '../../src/maas/api-key.js';
 import { MaasClient } from '../../src/maas/client.js';
+import { onTestExit } from './cleanup.js';
 
 export interface Teardownable {
   teardown(fn: () => unknown): void;
@@ -27,11 +29,13 @@ export interface TestSimulator {
 
 export async function startSimulator(t: Teardownable, options: Partial<SimulatorOptions> = {}): Promise<TestSimulator> {
   const stateDir = await mkdtemp(join(tmpdir(), 'maas-sim-test-'));
+  const forget = onTestExit(() => rmSync(stateDir, { recursive: true, force: true }));
   const sim = await buildSimulator({ admin: { username: 'admin', password: 'test-password' }, ...options, stateDir });
   const origin = await sim.app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(async () => {
     await sim.app.close();
     await rm(stateDir, { recursive: true, force: true });
+    forget();
   });
   await sim.bindStandins(origin);
   // Every test simulator has an admin (a fresh region is tested with buildSimulator directly).

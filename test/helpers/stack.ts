@@ -1,5 +1,6 @@
 /** Real processes for e2e tests: the simulator and the sidecars, each a child process on loopback. */
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,8 @@ import { promisify } from 'node:util';
 import { startCli, type RunningProcess } from './process.js';
 import type { Teardownable } from './simulator.js';
 import { closedPort } from './ports.js';
+import { onTestExit } from './cleanup.js';
+import { scaled } from './time.js';
 import { ApiKey } from '../../src/maas/api-key.js';
 import { MaasClient } from '../../src/maas/client.js';
 
@@ -43,9 +46,14 @@ export interface SimState {
   racks: { systemId: string; hostname: string; rackd: string }[];
 }
 
+/** A temp folder removed at teardown, or at exit if the test process dies first. */
 export async function tempDir(t: Teardownable, prefix = 'maas-e2e-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const forget = onTestExit(() => rmSync(dir, { recursive: true, force: true }));
+  t.teardown(async () => {
+    await rm(dir, { recursive: true, force: true });
+    forget();
+  });
   return dir;
 }
 
@@ -75,7 +83,7 @@ export async function startSimulatorProcess(t: Teardownable, args: string[] = []
       try {
         await run(join(dir, 'bin', 'maas-rack'), ['register', '--url', options.url ?? url, '--secret', secret], {
           env: { ...process.env, MAAS_DATA: rackDir, MAAS_CLUSTER_CONFIG: join(rackDir, 'rackd.conf'), MAAS_SIM_RACK_HOSTNAME: hostname },
-          timeout: 15_000,
+          timeout: scaled(15_000),
         });
         return 0;
       } catch (err) {
@@ -95,12 +103,13 @@ export interface RegionProcess {
   output(): string;
 }
 
+/** `env.SIDECAR_LISTEN_PORT` pins the port (to restart a sidecar where racks expect it); else a free one. */
 export async function startRegionProcess(t: Teardownable, sim: SimProcess, env: Record<string, string> = {}, yaml: string | null = NETWORK_YAML): Promise<RegionProcess> {
   const dir = await tempDir(t, 'maas-region-');
   await writeFile(join(dir, 'token'), `${TOKEN}\n`, { mode: 0o600 });
   await writeFile(join(dir, 'password'), `${PASSWORD}\n`, { mode: 0o600 });
   if (yaml !== null) await writeFile(join(dir, 'network.yaml'), yaml);
-  const port = await closedPort();
+  const port = env.SIDECAR_LISTEN_PORT === undefined ? await closedPort() : Number(env.SIDECAR_LISTEN_PORT);
   const proc = startCli(t, ['region'], {
     PATH: `${join(sim.dir, 'bin')}:${process.env.PATH ?? ''}`,
     MAAS_URL: sim.url,

@@ -3,7 +3,8 @@
  * and malformed MAAS responses. Each must produce a clear error (naming what is wrong) and no crash.
  */
 import t from 'tap';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -22,6 +23,17 @@ const dir = await mkdtemp(join(tmpdir(), 'bad-input-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
 const file = async (name: string, text: string) => {
   await writeFile(join(dir, name), text);
+  return join(dir, name);
+};
+/** A sparse file of `bytes`: big to a reader, nothing on disk. */
+const sparse = async (name: string, bytes: number) => {
+  const path = await file(name, '');
+  await truncate(path, bytes);
+  return path;
+};
+/** A named pipe nobody writes to: opening it for reading the ordinary way would block for ever. */
+const fifo = (name: string) => {
+  execFileSync('mkfifo', [join(dir, name)]);
   return join(dir, name);
 };
 const TOKEN = 'corpus-token-0123456789';
@@ -92,26 +104,60 @@ const CORPUS: [string, () => Promise<string>, RegExp][] = [
   ['region: MAAS_URL not a URL', regionCase({ MAAS_URL: 'maas:5240' }), /MAAS_URL must be an http\(s\) URL/],
   ['region: MAAS_URL with credentials', regionCase({ MAAS_URL: 'http://admin:pw@maas:5240/MAAS' }), /MAAS_URL must not carry credentials/],
   ['region: MAAS_PUBLIC_URL ftp', regionCase({ MAAS_PUBLIC_URL: 'ftp://maas/MAAS' }), /MAAS_PUBLIC_URL must be an http\(s\) URL/],
-  ['region: port out of range', regionCase({ SIDECAR_LISTEN_PORT: '70000' }), /SIDECAR_LISTEN_PORT must be <= 65535/],
-  ['region: port not a number', regionCase({ SIDECAR_LISTEN_PORT: 'http' }), /SIDECAR_LISTEN_PORT must be integer/],
+  ['region: port out of range', regionCase({ SIDECAR_LISTEN_PORT: '70000' }), /^SIDECAR_LISTEN_PORT must be a whole number from 1 to 65535 \(got "70000"\)$/],
+  ['region: port not a number', regionCase({ SIDECAR_LISTEN_PORT: 'http' }), /^SIDECAR_LISTEN_PORT must be a whole number from 1 to 65535 \(got "http"\)$/],
+  ['region: port "true" (was port 1)', regionCase({ SIDECAR_LISTEN_PORT: 'true' }), /^SIDECAR_LISTEN_PORT must be a whole number from 1 to 65535 \(got "true"\)$/],
+  ['region: port "false" (was a random port)', regionCase({ SIDECAR_LISTEN_PORT: 'false' }), /^SIDECAR_LISTEN_PORT must be a whole number from 1 to 65535 \(got "false"\)$/],
+  ['region: port 0 (a random port)', regionCase({ SIDECAR_LISTEN_PORT: '0' }), /^SIDECAR_LISTEN_PORT must be a whole number from 1 to 65535 \(got "0"\)$/],
+  ['region: port in hex (was 8080)', regionCase({ SIDECAR_LISTEN_PORT: '0x1F90' }), /^SIDECAR_LISTEN_PORT must be a whole number from 1 to 65535 \(got "0x1F90"\)$/],
+  ['region: port with a fraction (was 18089)', regionCase({ SIDECAR_LISTEN_PORT: '18089.9' }), /^SIDECAR_LISTEN_PORT must be a whole number from 1 to 65535 \(got "18089\.9"\)$/],
+  ['region: port with an exponent', regionCase({ SIDECAR_LISTEN_PORT: '8e3' }), /^SIDECAR_LISTEN_PORT must be a whole number from 1 to 65535 \(got "8e3"\)$/],
+  ['region: port with blanks', regionCase({ SIDECAR_LISTEN_PORT: ' 8080 ' }), /^SIDECAR_LISTEN_PORT must be a whole number from 1 to 65535 \(got " 8080 "\)$/],
+  ['region: port with a sign', regionCase({ SIDECAR_LISTEN_PORT: '+8080' }), /^SIDECAR_LISTEN_PORT must be a whole number from 1 to 65535 \(got "\+8080"\)$/],
+  ['region: MAAS timeout "true" (was 1 s)', regionCase({ MAAS_TIMEOUT_SECONDS: 'true' }), /^MAAS_TIMEOUT_SECONDS must be a whole number from 1 to 600 \(got "true"\)$/],
   ['region: bad cron', regionCase({ RECONCILE_SCHEDULE: '61 * * * * *' }), /RECONCILE_SCHEDULE must be a cron expression/],
-  ['region: zero timeout', regionCase({ RECONCILE_TIMEOUT_SECONDS: '0' }), /RECONCILE_TIMEOUT_SECONDS must be >= 1/],
-  ['region: unknown command mode', regionCase({ COMMAND_MODE: 'ssh' }), /COMMAND_MODE/],
+  ['region: zero timeout', regionCase({ RECONCILE_TIMEOUT_SECONDS: '0' }), /^RECONCILE_TIMEOUT_SECONDS must be a whole number from 1 to 3600 \(got "0"\)$/],
+  ['region: unknown command mode', regionCase({ COMMAND_MODE: 'ssh' }), /^COMMAND_MODE must be one of: direct, nsenter \(got "ssh"\)$/],
+  ['region: command mode shell', regionCase({ COMMAND_MODE: 'shell' }), /^COMMAND_MODE must be one of: direct, nsenter \(got "shell"\)$/],
+  ['region: shell in the nsenter target', regionCase({ COMMAND_MODE: 'nsenter', COMMAND_NSENTER_TARGET: '1; reboot' }), /^COMMAND_NSENTER_TARGET must be a pid or a process name: .* \(got "1; reboot"\)$/],
   ['region: nsenter without target', regionCase({ COMMAND_MODE: 'nsenter' }), /COMMAND_NSENTER_TARGET is required/],
-  ['region: shell in the region command', regionCase({ MAAS_REGION_COMMAND: 'maas-region; reboot' }), /MAAS_REGION_COMMAND must match pattern/],
-  ['region: shell in the admin name', regionCase({ MAAS_ADMIN_USERNAME: 'admin$(id)' }), /MAAS_ADMIN_USERNAME must match pattern/],
-  ['region: bad email', regionCase({ MAAS_ADMIN_EMAIL: 'not-an-email' }), /MAAS_ADMIN_EMAIL must match pattern/],
-  ['region: unknown log level', regionCase({ LOG_LEVEL: 'loud' }), /LOG_LEVEL must match pattern/],
+  ['region: shell in the region command', regionCase({ MAAS_REGION_COMMAND: 'maas-region; reboot' }), /^MAAS_REGION_COMMAND must be a command name or path: .* \(got "maas-region; reboot"\)$/],
+  ['region: shell in the admin name', regionCase({ MAAS_ADMIN_USERNAME: 'admin$(id)' }), /^MAAS_ADMIN_USERNAME must be 1 to 150 letters, digits, .* \(got "admin\$\(id\)"\)$/],
+  ['region: bad email', regionCase({ MAAS_ADMIN_EMAIL: 'not-an-email' }), /^MAAS_ADMIN_EMAIL must be an email address, name@domain \(got "not-an-email"\)$/],
+  ['region: unknown log level', regionCase({ LOG_LEVEL: 'loud' }), /^LOG_LEVEL must be one of: fatal, error, warn, info, debug, trace \(got "loud"\)$/],
+  ['region: URL with credentials is not echoed', regionCase({ MAAS_URL: 'admin:hunter22@maas:5240' }), /^MAAS_URL must be an http\(s\) URL with a host$/],
+  ['region: listen host not a host', regionCase({ SIDECAR_LISTEN_HOST: 'not a host' }), /^SIDECAR_LISTEN_HOST must be an IP address .* or a host name \(got "not a host"\)$/],
+  ['region: listen host with a port', regionCase({ SIDECAR_LISTEN_HOST: '0.0.0.0:8080' }), /^SIDECAR_LISTEN_HOST must be an IP address/],
+  ['region: token file is a FIFO (hung start-up)', regionCase({ SIDECAR_TOKEN_FILE: fifo('token.fifo') }), /^SIDECAR_TOKEN_FILE: .*token\.fifo is not a regular file \(it is a FIFO \(named pipe\)\)$/],
+  ['region: token file is huge', regionCase({ SIDECAR_TOKEN_FILE: await sparse('token.big', 10 * 1024 * 1024) }), /^SIDECAR_TOKEN_FILE: .* is larger than the limit of 64 KiB \(it is 10 MiB\)$/],
+  ['region: password file is a directory', regionCase({ MAAS_ADMIN_PASSWORD_FILE: dir }), /^MAAS_ADMIN_PASSWORD_FILE: .* is not a regular file \(it is a directory\)$/],
+  ['region: password file is a device', regionCase({ MAAS_ADMIN_PASSWORD_FILE: '/dev/zero' }), /^MAAS_ADMIN_PASSWORD_FILE: \/dev\/zero is not a regular file \(it is a character device\)$/],
+  ['region: API key file is a FIFO', regionCase({ MAAS_API_KEY_FILE: fifo('key.fifo') }), /^MAAS_API_KEY_FILE: .* is not a regular file/],
+  ['region: API key file is huge', regionCase({ MAAS_API_KEY_FILE: await sparse('key.big', 65 * 1024) }), /^MAAS_API_KEY_FILE: .* is larger than the limit of 64 KiB \(it is 65 KiB\)$/],
+  ['region: 61 MB network config (was accepted)', regionCase({ NETWORK_CONFIG_FILE: await sparse('net.big.yaml', 61 * 1024 * 1024) }), /^NETWORK_CONFIG_FILE: .* is larger than the limit of 1 MiB \(it is 61 MiB\)$/],
+  ['region: network config is a FIFO', regionCase({ NETWORK_CONFIG_FILE: fifo('net.fifo.yaml') }), /^NETWORK_CONFIG_FILE: .* is not a regular file/],
+  [
+    'region: several problems and missing required ones, all at once',
+    async () => configProblem(() => loadRegionConfig({ SIDECAR_LISTEN_PORT: 'true', COMMAND_MODE: 'shell', MAAS_TIMEOUT_SECONDS: '1.5' })),
+    /^(?=.*SIDECAR_LISTEN_PORT must)(?=.*COMMAND_MODE must)(?=.*MAAS_TIMEOUT_SECONDS must)(?=.*SIDECAR_TOKEN_FILE is required)(?=.*MAAS_ADMIN_PASSWORD_FILE is required)/],
   ['region: network config is not YAML', regionCase({ NETWORK_CONFIG_FILE: await file('n1.yaml', 'subnets: [') }), /NETWORK_CONFIG_FILE .*not valid YAML/],
   ['region: network config gateway outside', regionCase({ NETWORK_CONFIG_FILE: await file('n2.yaml', 'subnets: [{ cidr: 10.7.200.0/24, gateway: 10.8.0.1 }]') }), /gateway 10\.8\.0\.1 is outside 10\.7\.200\.0\/24/],
   ['region: network config missing file', regionCase({ NETWORK_CONFIG_FILE: join(dir, 'missing.yaml') }), /NETWORK_CONFIG_FILE: cannot read/],
   // Rack configuration.
   ['rack: no region URL', async () => configProblem(() => loadRackConfig({ SIDECAR_TOKEN_FILE: token, RACK_HOSTNAME: 'r' })), /REGION_SIDECAR_URL is required/],
   ['rack: region URL without scheme', rackCase({ REGION_SIDECAR_URL: 'region:8080' }), /REGION_SIDECAR_URL must be an http\(s\) URL/],
-  ['rack: bad host name', rackCase({ RACK_HOSTNAME: 'rack_a!' }), /RACK_HOSTNAME must match pattern/],
+  ['rack: bad host name', rackCase({ RACK_HOSTNAME: 'rack_a!' }), /^RACK_HOSTNAME must be a host name label: .* \(got "rack_a!"\)$/],
   ['rack: bad provisioning CIDR', rackCase({ RACK_PROVISIONING_CIDRS: '10.7.200.0/24,10.8.0.0' }), /RACK_PROVISIONING_CIDRS must be comma-separated network\/prefix values \(got "10\.8\.0\.0"\)/],
-  ['rack: wait too long', rackCase({ WATCH_WAIT_SECONDS: '600' }), /WATCH_WAIT_SECONDS must be <= 60/],
-  ['rack: shell in the rack command', rackCase({ MAAS_RACK_COMMAND: 'maas-rack && reboot' }), /MAAS_RACK_COMMAND must match pattern/],
+  ['rack: wait too long', rackCase({ WATCH_WAIT_SECONDS: '600' }), /^WATCH_WAIT_SECONDS must be a whole number from 1 to 60 \(got "600"\)$/],
+  ['rack: shell in the rack command', rackCase({ MAAS_RACK_COMMAND: 'maas-rack && reboot' }), /^MAAS_RACK_COMMAND must be a command name or path: .* \(got "maas-rack && reboot"\)$/],
+  ['rack: grace with a fraction (was 1 s)', rackCase({ REREGISTER_GRACE_SECONDS: '1.99' }), /^REREGISTER_GRACE_SECONDS must be a whole number from 0 to 3600 \(got "1\.99"\)$/],
+  ['rack: negative grace', rackCase({ REREGISTER_GRACE_SECONDS: '-1' }), /^REREGISTER_GRACE_SECONDS must be a whole number from 0 to 3600 \(got "-1"\)$/],
+  ['rack: listen host in brackets', rackCase({ SIDECAR_LISTEN_HOST: '[::1]' }), /^SIDECAR_LISTEN_HOST must be an IP address .*without brackets/],
+  ['rack: token file is a FIFO', rackCase({ SIDECAR_TOKEN_FILE: fifo('rack-token.fifo') }), /^SIDECAR_TOKEN_FILE: .* is not a regular file \(it is a FIFO \(named pipe\)\)$/],
+  [
+    'rack: several problems and missing required ones, all at once (required ones were dropped)',
+    async () => configProblem(() => loadRackConfig({ RACK_HOSTNAME: 'r', SIDECAR_LISTEN_PORT: 'false', WATCH_WAIT_SECONDS: '0x10', COMMAND_MODE: 'shell' })),
+    /^(?=.*SIDECAR_LISTEN_PORT must)(?=.*WATCH_WAIT_SECONDS must)(?=.*COMMAND_MODE must)(?=.*REGION_SIDECAR_URL is required)(?=.*SIDECAR_TOKEN_FILE is required)/],
   // HTTP requests to the region sidecar API.
   ['http: no token', http({ method: 'GET', url: '/v1/region' }), /^401 \{"error":"unauthorized"\}$/],
   ['http: wrong token', http({ method: 'GET', url: '/v1/region', headers: { authorization: 'Bearer nope-nope-nope-nope' } }), /^401 /],

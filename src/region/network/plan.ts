@@ -36,7 +36,6 @@ export type Action =
       readonly cidr: string;
       readonly gatewayIp?: string;
       readonly dnsServers?: readonly string[];
-      /** MAAS resets these to true when a PUT omits them, so the PUT repeats their current values. */
       readonly before: { readonly gatewayIp: string | null; readonly dnsServers: readonly string[] };
     }
   | { readonly kind: 'createIpRange'; readonly field: 'ip_range'; readonly cidr: string; readonly subnetId: number; readonly type: 'dynamic' | 'reserved'; readonly start: string; readonly end: string; readonly comment: string }

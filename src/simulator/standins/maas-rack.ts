@@ -12,7 +12,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
-import { postJson, usageError } from './sim-client.js';
+import { postJson, readStdin, usageError } from './sim-client.js';
 
 const USAGE = 'maas-rack register [-h] [--url URL] [--secret SECRET]';
 
@@ -126,10 +126,4 @@ async function readYaml(path: string): Promise<Record<string, unknown>> {
   } catch {
     return {};
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

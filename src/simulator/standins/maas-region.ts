@@ -3,7 +3,7 @@
  * codes as the Django management commands (CommandError → "CommandError: …" on stderr, exit 1).
  */
 import { parseArgs } from 'node:util';
-import { postJson, usageError } from './sim-client.js';
+import { postJson, readStdin, usageError } from './sim-client.js';
 
 const USAGE = {
   createadmin: 'maas-region createadmin [-h] [--username USERNAME] [--password PASSWORD] [--email EMAIL] [--ssh-import SSH_IMPORT]',
@@ -41,9 +41,20 @@ export async function main(simulatorUrl: string, argv: readonly string[]): Promi
     return 1;
   }
   if (command === 'createadmin') {
+    // Without --password the real command prompts twice ("Password:", "Again:") through getpass,
+    // which reads standard input when there is no terminal.
+    if (values.password === undefined && !process.stdin.isTTY) {
+      const [password = '', again = ''] = (await readStdin()).split('\n');
+      process.stderr.write('Warning: Password input may be echoed.\nPassword: \nWarning: Password input may be echoed.\nAgain: \n');
+      if (password !== again) {
+        process.stderr.write('InconsistentPassword: Passwords do not match\n');
+        return 1;
+      }
+      values.password = password;
+    }
     const missing = ['username', 'password', 'email'].filter((name) => !values[name]);
     if (missing.length > 0) {
-      // The real command prompts; with no terminal to prompt on it fails like this.
+      // The real command prompts; with nothing to read it fails like this.
       process.stderr.write(`CommandError: ${missing.map((m) => `--${m}`).join(', ')} must be given when not run interactively.\n`);
       return 1;
     }

@@ -20,3 +20,10 @@ export function usageError(prog: string, usage: string, message: string): number
   process.stderr.write(`usage: ${usage}\n${prog}: error: ${message}\n`);
   return 2;
 }
+
+/** All of standard input, as a CLI reads a secret piped to it. */
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

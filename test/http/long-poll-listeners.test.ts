@@ -1,0 +1,41 @@
+/** Many open long-polls share one wake-up path: no MaxListenersExceededWarning, nothing left behind. */
+import t from 'tap';
+import { getEventListeners } from 'node:events';
+import { auth, buildRegionApp } from './region-app.js';
+import { waitFor } from '../helpers/wait.js';
+import { scaled } from '../helpers/time.js';
+
+const WATCHERS = 1_000;
+
+t.test('1,000 open long-polls raise no warning and leave no listener behind', async (t) => {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
+  let asked = 0;
+  // Each long-poll asks for readiness right before it parks.
+  const { app, publication, closing } = await buildRegionApp(t, { notReadyReason: () => (asked++, undefined) });
+  publication.publish('http://region/MAAS', 'ab'.repeat(16));
+  const etag = `"${publication.current?.generation}"`;
+  const polls = Array.from({ length: WATCHERS }, () => app.inject({ method: 'GET', url: '/v1/region?wait=60', headers: { ...auth, 'if-none-match': etag } }));
+  await waitFor(() => asked >= WATCHERS, { timeoutMs: scaled(20_000), what: 'every long-poll parked' });
+  t.ok(getEventListeners(closing.signal, 'abort').length <= 1, 'at most one listener on the closing signal');
+  publication.publish('http://region/MAAS', 'cd'.repeat(16));
+  const answers = await Promise.all(polls);
+  t.ok(answers.every((r) => r.statusCode === 200 && r.json().secret === 'cd'.repeat(16)), 'every watcher got the new secret');
+  // A warning is emitted on the next tick; let it arrive before looking.
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(warnings.map((w) => `${w.name}: ${w.message}`), []);
+  t.ok(getEventListeners(closing.signal, 'abort').length <= 1, 'nothing left on the closing signal');
+});
+
+t.test('shutting down ends every open long-poll at once', async (t) => {
+  const { app, publication, closing } = await buildRegionApp(t);
+  publication.publish('http://region/MAAS', 'ab'.repeat(16));
+  const etag = `"${publication.current?.generation}"`;
+  const polls = Array.from({ length: 20 }, () => app.inject({ method: 'GET', url: '/v1/region?wait=60', headers: { ...auth, 'if-none-match': etag } }));
+  await new Promise((resolve) => setImmediate(resolve));
+  closing.abort();
+  const answers = await Promise.all(polls);
+  t.ok(answers.every((r) => r.statusCode === 304), 'each answered 304 (nothing changed)');
+});
