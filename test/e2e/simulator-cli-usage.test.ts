@@ -1,26 +1,11 @@
 /** `maas-sidecar simulator` and its maas-rack stand-in as a real process: bad usage, injected failures, --help and --version. */
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startCli } from '../helpers/process.js';
-import { tempDir as stackTempDir } from '../helpers/stack.js';
-import { scaled } from '../helpers/time.js';
+import { standin, tempDir } from './simulator-cli-support.js';
 
-const run = promisify(execFile);
 
-const tempDir = (t: { teardown(fn: () => unknown): void }): Promise<string> => stackTempDir(t, 'maas-sim-e2e-');
 
-/** Runs a stand-in, resolving to its exit code and output whatever the code. */
-async function standin(path: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  try {
-    const { stdout, stderr } = await run(path, args, { env: { ...process.env, ...env }, timeout: scaled(15_000) });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 t.test('maas-rack register follows the real CLI on bad usage', async (t) => {
   const dir = await tempDir(t);

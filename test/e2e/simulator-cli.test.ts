@@ -1,16 +1,11 @@
 /** `maas-sidecar simulator` as a real process, driven the way a person would drive it: a fresh region and maas-rack register. */
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startCli } from '../helpers/process.js';
-import { tempDir as stackTempDir } from '../helpers/stack.js';
-import { scaled } from '../helpers/time.js';
+import { standin, tempDir } from './simulator-cli-support.js';
 
-const run = promisify(execFile);
 
-const tempDir = (t: { teardown(fn: () => unknown): void }): Promise<string> => stackTempDir(t, 'maas-sim-e2e-');
 
 /** The OAuth header written out by hand, as the README's curl example does. */
 function oauthHeader(key: string): string {
@@ -26,16 +21,6 @@ function oauthHeader(key: string): string {
   ].join(', ');
 }
 
-/** Runs a stand-in, resolving to its exit code and output whatever the code. */
-async function standin(path: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  try {
-    const { stdout, stderr } = await run(path, args, { env: { ...process.env, ...env }, timeout: scaled(15_000) });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 t.test('a fresh region: createadmin, apikey, then a plain HTTP client reads and changes state', async (t) => {
   const dir = await tempDir(t);
