@@ -1,6 +1,6 @@
 /** HTTP semantics of /v1: the Bearer scheme is case-insensitive; If-None-Match per RFC 9110 §13.1.2. */
 import t from 'tap';
-import { auth, buildRegionApp, TOKEN } from './region-app.js';
+import { auth, buildRegionApp, TOKEN } from '../helpers/region-app.js';
 import { waitFor } from '../helpers/wait.js';
 
 t.test('the Bearer scheme is case-insensitive (RFC 9110 §11.1)', async (t) => {

@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { ErrorSchema } from '../../src/protocol/v1.js';
 import { buildServer } from '../../src/http/server.js';
 import { memoryLogger } from '../helpers/silent-logger.js';
-import { auth, buildRegionApp } from './region-app.js';
+import { auth, buildRegionApp } from '../helpers/region-app.js';
 
 /** Text that must never come back: it marks what the client sent. */
 const ECHO = 'EchoMarker';

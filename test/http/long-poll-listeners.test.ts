@@ -1,7 +1,7 @@
 /** Many open long-polls share one wake-up path: no MaxListenersExceededWarning, nothing left behind. */
 import t from 'tap';
 import { getEventListeners } from 'node:events';
-import { auth, buildRegionApp } from './region-app.js';
+import { auth, buildRegionApp } from '../helpers/region-app.js';
 import { waitFor } from '../helpers/wait.js';
 import { scaled } from '../helpers/time.js';
 

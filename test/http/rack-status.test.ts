@@ -8,7 +8,7 @@ import { MaasClient, type RequestEvent } from '../../src/maas/client.js';
 import { rackLookup } from '../../src/region/api.js';
 import { startSimulator, type TestSimulator } from '../helpers/simulator.js';
 import { connectRack } from '../helpers/racks.js';
-import { auth, buildRegionApp } from './region-app.js';
+import { auth, buildRegionApp } from '../helpers/region-app.js';
 
 function countingClient(s: TestSimulator) {
   const calls: RequestEvent[] = [];

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { Writable } from 'node:stream';
 import { createLogger, serializeRequest } from '../../src/telemetry/logger.js';
-import { auth, buildRegionApp, TOKEN } from './region-app.js';
+import { auth, buildRegionApp, TOKEN } from '../helpers/region-app.js';
 
 t.test('query strings are redacted from request log lines', async (t) => {
   const { app, log } = await buildRegionApp(t);

@@ -3,40 +3,17 @@
  * and malformed MAAS responses. Each must produce a clear error (naming what is wrong) and no crash.
  */
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import type { InjectOptions } from 'fastify';
 import { loadRegionConfig } from '../../src/config/region.js';
 import { loadRackConfig } from '../../src/config/rack.js';
 import { ConfigError } from '../../src/errors.js';
-import { buildServer } from '../../src/http/server.js';
-import { regionApi } from '../../src/region/api.js';
-import { Publication } from '../../src/region/publication.js';
 import { validateRegionInfo } from '../../src/rack/region-client.js';
 import { parseRackControllers, parseSubnet, parseVlan } from '../../src/maas/types.js';
-import { memoryLogger } from '../helpers/silent-logger.js';
+import { fileFixtures } from '../helpers/file-fixtures.js';
+import { auth, buildRegionApp, TOKEN } from '../helpers/region-app.js';
 
-const dir = await mkdtemp(join(tmpdir(), 'bad-input-'));
-t.teardown(() => rm(dir, { recursive: true, force: true }));
-const file = async (name: string, text: string) => {
-  await writeFile(join(dir, name), text);
-  return join(dir, name);
-};
-/** A sparse file of `bytes`: big to a reader, nothing on disk. */
-const sparse = async (name: string, bytes: number) => {
-  const path = await file(name, '');
-  await truncate(path, bytes);
-  return path;
-};
-/** A named pipe nobody writes to: opening it for reading the ordinary way would block for ever. */
-const fifo = (name: string) => {
-  execFileSync('mkfifo', [join(dir, name)]);
-  return join(dir, name);
-};
-const TOKEN = 'corpus-token-0123456789';
+const { dir, file, sparse, fifo } = await fileFixtures(t, 'bad-input-');
 const token = await file('token', `${TOKEN}\n`);
 const password = await file('password', 'a-good-password\n');
 const REGION_OK = { SIDECAR_TOKEN_FILE: token, MAAS_ADMIN_PASSWORD_FILE: password };
@@ -55,27 +32,8 @@ function configProblem(load: () => unknown): string {
 const regionCase = (env: Record<string, string>): (() => Promise<string>) => async () => configProblem(() => loadRegionConfig({ ...REGION_OK, ...env }));
 const rackCase = (env: Record<string, string>): (() => Promise<string>) => async () => configProblem(() => loadRackConfig({ ...RACK_OK, ...env }));
 
-const publication = new Publication();
+const { app, publication } = await buildRegionApp(t);
 publication.publish('http://region/MAAS', 'ab'.repeat(16));
-const app = buildServer({ logger: memoryLogger().logger, registry: new Registry(), liveness: () => undefined, readiness: {} });
-const closing = new AbortController();
-app.register(regionApi, {
-  prefix: '/v1',
-  token: TOKEN,
-  publication,
-  notReadyReason: () => undefined,
-  rackStatus: async (hostname) => ({ hostname, registered: false, systemId: null, rackd: 'unknown', dhcpd: 'unknown', subnets: [] }),
-  requestReconcile: () => undefined,
-  status: () => ({}),
-  onUnauthorized: () => undefined,
-  closing: closing.signal,
-});
-await app.ready();
-t.teardown(() => {
-  closing.abort();
-  return app.close();
-});
-const auth = { authorization: `Bearer ${TOKEN}` };
 const http = (request: InjectOptions) => async () => {
   const response = await app.inject(request);
   return `${response.statusCode} ${response.body}`;

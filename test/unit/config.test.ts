@@ -3,9 +3,7 @@
  * listen host checked before anything starts, and every operator file read bounded and never blocking.
  */
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Type, { type TSchema } from 'typebox';
 import { parseEnv, Problems, urlVar } from '../../src/config/env.js';
@@ -17,27 +15,12 @@ import { ConfigError } from '../../src/errors.js';
 import { readLocalRegistration } from '../../src/rack/local-registration.js';
 import { readSecretFile, SecretSource } from '../../src/region/secret-source.js';
 import { FILE_LIMITS, readBoundedFile, readBoundedFileSync } from '../../src/util/read-file.js';
+import { fileFixtures } from '../helpers/file-fixtures.js';
 import { memoryLogger } from '../helpers/silent-logger.js';
 import { scaled } from '../helpers/time.js';
 import { waitFor } from '../helpers/wait.js';
 
-const dir = await mkdtemp(join(tmpdir(), 'config-'));
-t.teardown(() => rm(dir, { recursive: true, force: true }));
-const file = async (name: string, text: string) => {
-  await writeFile(join(dir, name), text);
-  return join(dir, name);
-};
-/** A sparse file of `bytes` (nothing is written to disk). */
-const sparse = async (name: string, bytes: number) => {
-  const path = await file(name, '');
-  await truncate(path, bytes);
-  return path;
-};
-const fifo = (name: string) => {
-  const path = join(dir, name);
-  execFileSync('mkfifo', [path]);
-  return path;
-};
+const { dir, file, sparse, fifo } = await fileFixtures(t, 'config-');
 const TOKEN = 'config-token-0123456789';
 const token = await file('token', `${TOKEN}\n`);
 const password = await file('password', 'a-good-password\n');

@@ -3,8 +3,8 @@ import { Registry } from 'prom-client';
 import { buildServer } from '../../src/http/server.js';
 import { regionApi, type RegionApiDeps } from '../../src/region/api.js';
 import { Publication } from '../../src/region/publication.js';
-import { memoryLogger } from '../helpers/silent-logger.js';
-import type { Teardownable } from '../helpers/simulator.js';
+import { memoryLogger } from './silent-logger.js';
+import type { Teardownable } from './simulator.js';
 
 export const TOKEN = 'test-token-0123456789';
 export const auth = { authorization: `Bearer ${TOKEN}` };
