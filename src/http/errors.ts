@@ -48,6 +48,8 @@ const FRAMEWORK_REASONS: Readonly<Record<string, readonly [number, string]>> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_content_length'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_body'],
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_body'],
+  // A safety net: over HTTP the server's rewriteUrl escapes undecodable paths, and maxParamLength
+  // is above the parser's header limit, so these two are seen only through inject().
   FST_ERR_BAD_URL: [400, 'bad_url'],
   FST_ERR_MAX_PARAM_LENGTH: [414, 'uri_too_long'],
 };

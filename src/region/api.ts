@@ -21,12 +21,13 @@ import {
 import { bearerAuth } from '../http/bearer.js';
 import { matchesCurrent, parseIfNoneMatch } from '../http/conditional.js';
 import { HttpError, sendError } from '../http/errors.js';
-import { SharedRead } from '../http/shared-read.js';
+import { SharedRead } from '../util/shared-read.js';
 import type { MaasClient } from '../maas/client.js';
-import { serviceState, type RackController, type Subnet } from '../maas/types.js';
-import { MaasHttpError, MaasResponseError, MaasUnreachableError } from '../errors.js';
+import type { RackController, Subnet } from '../maas/types.js';
+import { isTransient, MaasHttpError, MaasResponseError, MaasUnreachableError } from '../errors.js';
+import { toObservedRack } from './network/observe.js';
 import type { Publication } from './publication.js';
-import { withDeadline } from '../util/deadline.js';
+import { isDeadlineExpired, withDeadline } from '../util/deadline.js';
 
 /** A rack's status question is answered or refused within this, however slow MAAS is. */
 const RACK_STATUS_TIMEOUT_MS = 10_000;
@@ -41,10 +42,10 @@ export interface RegionApiDeps {
   /** Why the region is not ready for racks, or undefined when it is. */
   readonly notReadyReason: () => string | undefined;
   /**
-   * What MAAS knows about a rack; undefined before bootstrap. MAAS's own errors (MaasHttpError,
-   * MaasUnreachableError, MaasResponseError, a TimeoutError) are answered 502/503; see rackLookup().
+   * What MAAS knows about a rack; undefined before bootstrap. It settles within its own deadline
+   * (see rackLookup()); MAAS's own errors are answered 502/503 (see maasFault()).
    */
-  readonly rackStatus: (hostname: string, signal: AbortSignal) => Promise<RackStatus | undefined>;
+  readonly rackStatus: (hostname: string) => Promise<RackStatus | undefined>;
   readonly requestReconcile: (reason: string) => void;
   readonly status: () => Record<string, unknown>;
   readonly onUnauthorized: () => void;
@@ -115,7 +116,7 @@ export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Pro
     async (request, reply) => {
       let status: RackStatus | undefined;
       try {
-        status = await withDeadline(RACK_STATUS_TIMEOUT_MS, undefined, (signal) => deps.rackStatus(request.params.hostname, signal));
+        status = await deps.rackStatus(request.params.hostname);
       } catch (err) {
         throw maasFault(err);
       }
@@ -135,43 +136,44 @@ export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Pro
 const FAULT_MESSAGE = "MAAS could not tell a rack's status";
 
 /**
- * A MAAS failure as the answer a rack gets: 502 when MAAS answered badly, 503 when it could not
- * answer (unreachable, not ready, busy, too slow). Anything else is a bug and stays a 500.
+ * A MAAS failure as the answer a rack gets: 503 when it is worth asking again (the same rule as
+ * the client's retries: unreachable, 5xx, 429, too slow), 502 when MAAS answered in a way that
+ * asking again will not mend. Anything else is a bug and stays a 500.
  */
 function maasFault(err: unknown): unknown {
   const fault = (status: number, reason: string) => new HttpError(status, reason, FAULT_MESSAGE, (err as Error).message, { cause: err });
   if (err instanceof MaasUnreachableError) return fault(503, 'maas_unreachable');
-  if (err instanceof MaasHttpError) return err.status === 503 || err.status === 429 ? fault(503, 'maas_unavailable') : fault(502, 'maas_error');
+  if (err instanceof MaasHttpError) return isTransient(err) ? fault(503, 'maas_unavailable') : fault(502, 'maas_error');
   if (err instanceof MaasResponseError) return fault(502, 'maas_bad_answer');
-  if (err instanceof Error && err.name === 'TimeoutError') return fault(503, 'maas_timeout');
+  if (isDeadlineExpired(err)) return fault(503, 'maas_timeout');
   return err;
 }
 
 /** What one MAAS read says about every rack. */
-export interface RackInventory {
+interface RackInventory {
   readonly racks: readonly RackController[];
   readonly subnets: readonly Subnet[];
 }
 
 /** One rack's status, from an inventory: its services and its DHCP role on each subnet it is on. */
-export function rackStatusOf(inventory: RackInventory, hostname: string): RackStatus {
-  const rack = inventory.racks.find((r) => r.hostname === hostname);
-  if (!rack) return { hostname, registered: false, systemId: null, rackd: 'unknown', dhcpd: 'unknown', subnets: [] };
-  const vlanIds = new Set(rack.interface_set.flatMap((i) => (i.vlan ? [i.vlan.id] : [])));
+function rackStatusOf(inventory: RackInventory, hostname: string): RackStatus {
+  const found = inventory.racks.find((r) => r.hostname === hostname);
+  if (!found) return { hostname, registered: false, systemId: null, rackd: 'unknown', dhcpd: 'unknown', subnets: [] };
+  const rack = toObservedRack(found);
   return {
     hostname,
     registered: true,
-    systemId: rack.system_id,
-    rackd: serviceState(rack, 'rackd'),
-    dhcpd: serviceState(rack, 'dhcpd'),
+    systemId: rack.systemId,
+    rackd: rack.rackd,
+    dhcpd: rack.dhcpd,
     subnets: inventory.subnets
-      .filter((s) => vlanIds.has(s.vlan.id))
+      .filter((s) => rack.vlanIds.includes(s.vlan.id))
       .map((s) => ({
         cidr: s.cidr,
         vid: s.vlan.vid,
         dhcpOn: s.vlan.dhcp_on,
         gatewayIp: s.gateway_ip,
-        role: s.vlan.primary_rack === rack.system_id ? 'primary' : s.vlan.secondary_rack === rack.system_id ? 'secondary' : 'none',
+        role: s.vlan.primary_rack === rack.systemId ? 'primary' : s.vlan.secondary_rack === rack.systemId ? 'secondary' : 'none',
       })),
   };
 }
@@ -192,35 +194,16 @@ export interface RackLookupOptions {
 export function rackLookup(client: () => MaasClient | undefined, options: RackLookupOptions = {}): RegionApiDeps['rackStatus'] {
   const timeoutMs = options.timeoutMs ?? RACK_STATUS_TIMEOUT_MS;
   const inventory = new SharedRead<MaasClient, RackInventory>({ ttlMs: options.cacheMs ?? RACK_INVENTORY_CACHE_MS, ...(options.now ? { now: options.now } : {}) });
-  return async (hostname, signal) => {
+  return async (hostname) => {
     const current = client();
     if (!current) return undefined;
-    // The read is nobody's in particular: it has its own deadline, and a caller that gives up
-    // stops waiting for it without cancelling it for the others.
-    const read = inventory.get(current, () => readInventory(current, timeoutMs));
-    return rackStatusOf(await untilAborted(read, signal), hostname);
+    // The read is nobody's in particular: it has its own deadline, whoever asked first.
+    const read = inventory.get(current, () =>
+      withDeadline(timeoutMs, undefined, async (signal) => {
+        const [racks, subnets] = await Promise.all([current.listRackControllers(signal), current.listSubnets(signal)]);
+        return { racks, subnets };
+      }),
+    );
+    return rackStatusOf(await read, hostname);
   };
-}
-
-async function readInventory(client: MaasClient, timeoutMs: number): Promise<RackInventory> {
-  const failed = new AbortController();
-  return withDeadline(timeoutMs, failed.signal, async (signal) => {
-    try {
-      const [racks, subnets] = await Promise.all([client.listRackControllers(signal), client.listSubnets(signal)]);
-      return { racks, subnets };
-    } catch (err) {
-      // One list failed: stop the other rather than leave it running for nobody.
-      failed.abort();
-      throw err;
-    }
-  });
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

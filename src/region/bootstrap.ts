@@ -10,15 +10,18 @@ import { ExecError, TerminalError } from '../errors.js';
 import { backoffDelay, sleep, type BackoffPolicy } from '../util/backoff.js';
 import type { Runner } from '../exec/runner.js';
 
-/** Polls the anonymous `version/` until the region answers. */
-export async function waitForRegion(client: MaasClient, backoff: BackoffPolicy, logger: Logger, signal: AbortSignal): Promise<Version> {
+/** Why a retry happens: the failed attempt (from 1), the wait before the next, the error. */
+export type OnRetry = (attempt: number, retryInMs: number, err: unknown) => void;
+
+/** Polls the anonymous `version/` until the region answers (or `signal` aborts). */
+export async function waitForRegion(client: MaasClient, backoff: BackoffPolicy, signal: AbortSignal, onRetry: OnRetry): Promise<Version> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await client.version(signal);
     } catch (err) {
       if (signal.aborted) throw err;
       const delay = backoffDelay(attempt, backoff);
-      logger.info({ attempt: attempt + 1, retryInMs: delay, reason: (err as Error).message }, 'region not answering yet');
+      onRetry(attempt + 1, delay, err);
       await sleep(delay, signal);
     }
   }

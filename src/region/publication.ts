@@ -35,20 +35,19 @@ export class Publication {
   }
 
   /**
-   * Resolves at the next publish or wakeAll(), after `timeoutMs`, or on abort. Callers check
-   * their condition first and then wait, in the same tick, so no event can slip in between.
+   * Resolves at the next publish or wakeAll(), or after `timeoutMs`. Callers check their
+   * condition first and then wait, in the same tick, so no event can slip in between. It takes no
+   * signal: one shared shutdown signal would collect a listener per waiter (wakeAll ends them all).
    */
-  nextChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  nextChange(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.#waiters.delete(done);
-        signal?.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
       this.#waiters.add(done);
-      signal?.addEventListener('abort', done, { once: true });
     });
   }
 

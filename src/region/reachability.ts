@@ -7,11 +7,12 @@
  * `timeoutMs` has passed. One malformed or failed answer does not flip readiness: the retry
  * answers. A MAAS that stops answering (stopped, partitioned, wedged: connections accepted and
  * never answered) fails the check after `timeoutMs`, so readiness drops within
- * `intervalMs + timeoutMs` of it going silent.
+ * `REACHABILITY_INTERVAL_MS + timeoutMs` of it going silent.
  */
 import type { MaasClient } from '../maas/client.js';
-import { backoffDelay, sleep, type BackoffPolicy } from '../util/backoff.js';
+import { sleep, type BackoffPolicy } from '../util/backoff.js';
 import { withDeadline } from '../util/deadline.js';
+import { waitForRegion } from './bootstrap.js';
 
 /** Time between the end of one check and the start of the next. */
 export const REACHABILITY_INTERVAL_MS = 2_000;
@@ -21,18 +22,12 @@ const RETRY: BackoffPolicy = { initialMs: 250, maxMs: 2_000 };
 export async function checkReachable(client: MaasClient, timeoutMs: number, signal: AbortSignal): Promise<string | undefined> {
   let last = 'no answer';
   try {
-    return await withDeadline(timeoutMs, signal, async (deadline) => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await client.version(deadline);
-          return undefined;
-        } catch (err) {
-          if (deadline.aborted) throw err;
-          last = err instanceof Error ? err.message : String(err);
-          await sleep(backoffDelay(attempt, RETRY), deadline);
-        }
-      }
-    });
+    await withDeadline(timeoutMs, signal, (deadline) =>
+      waitForRegion(client, RETRY, deadline, (_attempt, _delay, err) => {
+        last = err instanceof Error ? err.message : String(err);
+      }),
+    );
+    return undefined;
   } catch (err) {
     if (signal.aborted) throw err;
     return `no valid answer from version/ within ${timeoutMs} ms (last: ${last})`;
@@ -43,7 +38,6 @@ export interface ReachabilityOptions {
   /** Anonymous, one attempt per call (`readAttempts: 1`): the check does its own retrying. */
   readonly client: MaasClient;
   readonly timeoutMs: number;
-  readonly intervalMs?: number;
   /** Every check's outcome: undefined when reachable, else the reason. */
   readonly onResult: (problem: string | undefined) => void;
 }
@@ -58,6 +52,6 @@ export async function watchReachability(options: ReachabilityOptions, signal: Ab
       return;
     }
     options.onResult(problem);
-    await sleep(options.intervalMs ?? REACHABILITY_INTERVAL_MS, signal).catch(() => undefined);
+    await sleep(REACHABILITY_INTERVAL_MS, signal).catch(() => undefined);
   }
 }

@@ -51,7 +51,8 @@ export class RegionSidecar {
         return since === undefined ? undefined : (Date.now() - since) / 1000;
       },
     });
-    this.#anonymous = this.#newClient(undefined);
+    // One attempt per call: the bootstrap wait and the reachability probe do their own retrying.
+    this.#anonymous = this.#newClient(undefined, 1);
     this.#secret = new SecretSource({
       path: config.secretFile,
       pollMs: config.secretPollMs,
@@ -108,8 +109,7 @@ export class RegionSidecar {
     this.#secret.start();
     this.#reachability = watchReachability(
       {
-        // One attempt per call: the check retries within its own deadline (src/region/reachability.ts).
-        client: new MaasClient({ url: this.config.maasUrl, timeoutMs: this.config.maasTimeoutMs, readAttempts: 1, onRequest: (event) => this.metrics.observeRequest(event) }),
+        client: this.#anonymous,
         timeoutMs: this.config.maasTimeoutMs,
         onResult: (problem) => this.#setReachable(problem === undefined, problem),
       },
@@ -127,14 +127,14 @@ export class RegionSidecar {
     await this.#bootstrap?.catch(() => undefined);
     await this.#reachability;
     await this.loop.stop();
-    this.publication.wakeAll();
     await this.app.close();
   }
 
-  #newClient(apiKey: ApiKey | undefined): MaasClient {
+  #newClient(apiKey: ApiKey | undefined, readAttempts?: number): MaasClient {
     return new MaasClient({
       url: this.config.maasUrl,
       ...(apiKey ? { apiKey } : {}),
+      ...(readAttempts ? { readAttempts } : {}),
       timeoutMs: this.config.maasTimeoutMs,
       onRequest: (event) => this.metrics.observeRequest(event),
     });
@@ -145,7 +145,9 @@ export class RegionSidecar {
     const signal = this.#stopping.signal;
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
-        const version = await waitForRegion(this.#anonymous, BOOTSTRAP_BACKOFF, log, signal);
+        const version = await waitForRegion(this.#anonymous, BOOTSTRAP_BACKOFF, signal, (attempt, retryInMs, err) =>
+          log.info({ attempt, retryInMs, reason: (err as Error).message }, 'region not answering yet'),
+        );
         // An answer is an answer: no need to wait for the reachability probe's next check.
         this.#setReachable(true);
         log.info({ version: version.version }, 'region answers');
@@ -176,13 +178,12 @@ export class RegionSidecar {
   }
 
   /**
-   * One level-based pass: is the region there, then converge the declared network. A failed pass
-   * leaves readiness to the reachability probe: one bad answer here must not flip /readyz.
+   * One level-based pass: converge the declared network. Readiness is the reachability probe's:
+   * a failed pass must not flip /readyz.
    */
   async #pass(signal: AbortSignal): Promise<void> {
     const client = this.#client;
     if (!client) throw new Error('not bootstrapped');
-    await client.version(signal);
     const log = this.logger.child({ component: 'reconcile', runId: `${Date.now().toString(36)}` });
     if (!this.config.network) {
       this.#recordRacks((await client.listRackControllers(signal)).map(toObservedRack));

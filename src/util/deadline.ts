@@ -6,7 +6,11 @@
  * request to a peer behind a cut link then hangs for ever. A plain timer holds its controller.
  */
 
-/** Runs `work` with a signal that aborts after `ms` (reason: a `TimeoutError`) or when `parent` does. */
+/**
+ * Runs `work` with a signal that aborts after `ms` (reason: a `TimeoutError`) or when `parent` does,
+ * and in any case once `work` settles: what it started and left running (the other half of a
+ * `Promise.all` that failed) stops too.
+ */
 export async function withDeadline<T>(ms: number, parent: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')), ms);
@@ -18,7 +22,13 @@ export async function withDeadline<T>(ms: number, parent: AbortSignal | undefine
   } finally {
     clearTimeout(timer);
     parent?.removeEventListener('abort', onParentAbort);
+    controller.abort();
   }
+}
+
+/** Whether `err` is a withDeadline deadline passing (not a parent's abort, not a network error). */
+export function isDeadlineExpired(err: unknown): boolean {
+  return err instanceof DOMException && err.name === 'TimeoutError';
 }
 
 /**

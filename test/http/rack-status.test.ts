@@ -4,6 +4,7 @@
  * concurrent lookups share one MAAS read.
  */
 import t from 'tap';
+import { ApiKey } from '../../src/maas/api-key.js';
 import { MaasClient, type RequestEvent } from '../../src/maas/client.js';
 import { rackLookup } from '../../src/region/api.js';
 import { startSimulator, type TestSimulator } from '../helpers/simulator.js';
@@ -19,7 +20,7 @@ function countingClient(s: TestSimulator) {
 
 const FAULTS: [string, Record<string, unknown>, number, string][] = [
   ['MAAS answers 503', { errorRate: 1, errorStatus: 503 }, 503, 'maas_unavailable'],
-  ['MAAS answers 500', { errorRate: 1, errorStatus: 500 }, 502, 'maas_error'],
+  ['MAAS answers 500', { errorRate: 1, errorStatus: 500 }, 503, 'maas_unavailable'],
   ['MAAS answers 429', { errorRate: 1, errorStatus: 429 }, 503, 'maas_unavailable'],
   ['MAAS drops the connection', { dropRate: 1 }, 503, 'maas_unreachable'],
   ['MAAS sends malformed JSON', { malformedRate: 1 }, 502, 'maas_bad_answer'],
@@ -48,6 +49,15 @@ for (const [name, faults, status, reason] of FAULTS) {
   });
 }
 
+t.test('MAAS refusing the key (401): 502 maas_error, since asking again will not mend it', async (t) => {
+  const s = await startSimulator(t);
+  const client = new MaasClient({ url: s.url, apiKey: ApiKey.parse('aaaaaaaaaaaaaaaaaa:bbbbbbbbbbbbbbbbbb:cccccccccccccccccccccccccccccccc') });
+  const { app } = await buildRegionApp(t, { rackStatus: rackLookup(() => client) });
+  const r = await app.inject({ method: 'GET', url: '/v1/racks/rack-1', headers: auth });
+  t.equal(r.statusCode, 502);
+  t.same(r.json(), { error: 'bad gateway', reason: 'maas_error' });
+});
+
 t.test('1,000 concurrent lookups make one MAAS read', async (t) => {
   const s = await startSimulator(t);
   await connectRack(s, 'rack-1');
@@ -69,13 +79,12 @@ t.test('a lookup within the cache window reuses the read; after it, MAAS is read
   const { client, reads } = countingClient(s);
   let now = 1_000_000;
   const lookup = rackLookup(() => client, { cacheMs: 1_000, now: () => now });
-  const signal = new AbortController().signal;
-  await lookup('rack-1', signal);
+  await lookup('rack-1');
   now += 999;
-  await lookup('rack-2', signal);
+  await lookup('rack-2');
   t.equal(reads('rackcontrollers/'), 1, 'cached within the window');
   now += 2;
-  await lookup('rack-1', signal);
+  await lookup('rack-1');
   t.equal(reads('rackcontrollers/'), 2, 'read again after it');
 });
 

@@ -3,7 +3,7 @@
  * ends with a timeout, in the helper and in every client built on it.
  */
 import t from 'tap';
-import { withDeadline } from '../../src/util/deadline.js';
+import { isDeadlineExpired, withDeadline } from '../../src/util/deadline.js';
 import { RegionClient, RegionUnavailableError } from '../../src/rack/region-client.js';
 import { MaasClient } from '../../src/maas/client.js';
 import { ApiKey } from '../../src/maas/api-key.js';
@@ -69,4 +69,29 @@ t.test('a loop pass stuck on a silent peer times out and is counted a failure', 
   loop.start();
   await waitFor(() => loop.state.consecutiveFailures === 1, { what: 'the pass to time out', timeoutMs: GUARD_MS });
   t.match(loop.state.lastError, /300 ms/);
+});
+
+t.test('work that settles leaves nothing running under its signal: the other half of a failed Promise.all stops', async (t) => {
+  let sibling: AbortSignal | undefined;
+  const failing = withDeadline(60_000, undefined, (signal) =>
+    Promise.all([
+      new Promise((_resolve, reject) => {
+        sibling = signal;
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      }),
+      Promise.reject(new Error('one list failed')),
+    ]),
+  );
+  await t.rejects(failing, /one list failed/);
+  t.equal(sibling?.aborted, true, 'the sibling saw its signal abort');
+  t.notOk(isDeadlineExpired(sibling?.reason), 'by the work settling, not by the deadline');
+});
+
+t.test('isDeadlineExpired tells the deadline from a parent abort', async (t) => {
+  const parent = new AbortController();
+  const timedOut = await withDeadline(10, undefined, (signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason)))).catch((e: unknown) => e);
+  t.ok(isDeadlineExpired(timedOut));
+  const stopped = withDeadline(60_000, parent.signal, (signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason))));
+  parent.abort(new Error('stopping'));
+  t.notOk(isDeadlineExpired(await stopped.catch((e: unknown) => e)));
 });
