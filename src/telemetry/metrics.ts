@@ -8,7 +8,7 @@ import type { RequestEvent } from '../maas/client.js';
 
 const DRIFT_FIELDS: readonly DriftField[] = ['gateway_ip', 'dns_servers', 'ip_range', 'dhcp_on', 'primary_rack', 'secondary_rack', 'setting', 'boot_resources'];
 const CONFLICT_KINDS: readonly ConflictKind[] = ['subnet_missing', 'range_conflict', 'dhcp_blocked', 'no_healthy_rack'];
-export const REJECT_REASONS = ['unauthorized', 'invalid_request', 'malformed_answer'] as const;
+export const REJECT_REASONS = ['unauthorized', 'malformed_answer'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /**

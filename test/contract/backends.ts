@@ -6,6 +6,7 @@
  */
 import { execa } from 'execa';
 import { ApiKey } from '../../src/maas/api-key.js';
+import { maasRequest, type MaasAnswer } from '../helpers/maas-request.js';
 import { connectRack } from '../helpers/racks.js';
 import { startRealMaas, type RealMaasKit } from '../helpers/real-maas.js';
 import { startSimulator, type Teardownable } from '../helpers/simulator.js';
@@ -13,11 +14,7 @@ import { scaled } from '../helpers/time.js';
 
 export const CIDR = '10.7.200.0/24';
 
-export interface Answer {
-  readonly status: number;
-  readonly text: string;
-  readonly contentType: string;
-}
+export type Answer = Pick<MaasAnswer, 'status' | 'text' | 'contentType'>;
 
 /** How a request authenticates: the admin's or the user's key, none, or a deliberately broken OAuth header. */
 export type Auth = 'admin' | 'user' | 'none' | 'bad-consumer' | 'bad-token' | 'bad-signature' | 'stale-timestamp' | 'reused-nonce' | 'no-timestamp';
@@ -34,7 +31,8 @@ export interface Backend {
   readonly name: 'simulator' | 'real MAAS';
   /** Placeholder → this backend's value: subnet, fabric, vid, vlan (database id), rack1, rack2, rack3 (no interface), tokenSecret. */
   readonly refs: Record<string, string>;
-  send(request: Request): Promise<Answer>;
+  /** Sends `request` with its `{ref}` placeholders filled from `refs` (the backend's own by default). */
+  send(request: Request, refs?: Readonly<Record<string, string>>): Promise<Answer>;
   /** Sets a rack's rackd status as the region records it when rackd connects or drops. */
   rackd(systemId: string, status: 'running' | 'dead'): Promise<void>;
 }
@@ -43,33 +41,27 @@ export function fill(text: string, refs: Readonly<Record<string, string>>): stri
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => refs[name] ?? whole);
 }
 
-async function sender(url: string, admin: ApiKey, user: ApiKey, refs: Record<string, string>) {
-  return async (request: Request): Promise<Answer> => {
+function sender(url: string, admin: ApiKey, user: ApiKey, baseRefs: Readonly<Record<string, string>>): Backend['send'] {
+  return async (request, refs = baseRefs) => {
     const form = request.form
-      ? new URLSearchParams(
-          Object.entries(request.form).flatMap(([k, v]): [string, string][] => (typeof v === 'string' ? [[k, fill(v, refs)]] : v.map((i) => [k, fill(i, refs)]))),
-        )
+      ? Object.fromEntries(Object.entries(request.form).map(([k, v]) => [k, typeof v === 'string' ? fill(v, refs) : v.map((i) => fill(i, refs))]))
       : undefined;
-    const target = `${url}/api/2.0/${fill(request.path, refs)}`;
-    const auth = request.auth ?? 'admin';
-    const once = async (header: string | undefined) => {
-      const response = await fetch(target, {
-        method: request.method,
-        headers: { ...(header ? { Authorization: header } : {}), ...(form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}) },
-        ...(form ? { body: form.toString() } : {}),
-      });
-      return { status: response.status, text: await response.text(), contentType: response.headers.get('content-type') ?? '' };
-    };
-    if (auth === 'reused-nonce') {
-      const header = oauthHeader(admin, {});
+    const once = (authorization: string | undefined) =>
+      maasRequest(url, request.method, fill(request.path, refs), { ...(form ? { form } : {}), ...(authorization ? { authorization } : {}) });
+    if (request.auth === 'reused-nonce') {
+      const header = admin.authorizationHeader();
       await once(header);
       return once(header);
     }
-    return once(headerFor(auth, admin, user));
+    return once(headerFor(request.auth ?? 'admin', admin, user));
   };
 }
 
-function headerFor(auth: Auth, admin: ApiKey, user: ApiKey): string | undefined {
+/** The admin's (or user's) own OAuth header, or the admin's with one part broken. */
+function headerFor(auth: Exclude<Auth, 'reused-nonce'>, admin: ApiKey, user: ApiKey): string | undefined {
+  const header = admin.authorizationHeader();
+  const broken = (part: string, value: string | null): string =>
+    value === null ? header.replace(new RegExp(`, ${part}="[^"]*"`), '') : header.replace(new RegExp(`${part}="[^"]*"`), `${part}="${value}"`);
   switch (auth) {
     case 'none':
       return undefined;
@@ -78,36 +70,16 @@ function headerFor(auth: Auth, admin: ApiKey, user: ApiKey): string | undefined 
     case 'user':
       return user.authorizationHeader();
     case 'bad-consumer':
-      return oauthHeader(admin, { consumer: 'nosuchconsumer0000' });
+      return broken('oauth_consumer_key', 'nosuchconsumer0000');
     case 'bad-token':
-      return oauthHeader(admin, { token: 'nosuchtoken0000000' });
+      return broken('oauth_token', 'nosuchtoken0000000');
     case 'bad-signature':
-      return oauthHeader(admin, { signature: '&wrongsecret' });
+      return broken('oauth_signature', encodeURIComponent('&wrongsecret'));
     case 'stale-timestamp':
-      return oauthHeader(admin, { timestamp: String(Math.floor(Date.now() / 1000) - 3 * 3600) });
+      return broken('oauth_timestamp', String(Math.floor(Date.now() / 1000) - 3 * 3600));
     case 'no-timestamp':
-      return oauthHeader(admin, { timestamp: null });
-    case 'reused-nonce':
-      return oauthHeader(admin, {});
+      return broken('oauth_timestamp', null);
   }
-}
-
-/** A PLAINTEXT OAuth header from `key` with one part replaced (or, for `null`, left out). */
-function oauthHeader(key: ApiKey, change: { consumer?: string; token?: string; signature?: string; timestamp?: string | null }): string {
-  const [ck, tk, ts] = key.reveal().split(':') as [string, string, string];
-  const params: [string, string | null][] = [
-    ['oauth_version', '1.0'],
-    ['oauth_signature_method', 'PLAINTEXT'],
-    ['oauth_consumer_key', change.consumer ?? ck],
-    ['oauth_token', change.token ?? tk],
-    ['oauth_signature', change.signature ?? `&${ts}`],
-    ['oauth_nonce', `${Date.now()}${Math.random().toString(36).slice(2)}`],
-    ['oauth_timestamp', change.timestamp === undefined ? String(Math.floor(Date.now() / 1000)) : change.timestamp],
-  ];
-  return `OAuth ${params
-    .filter((p): p is [string, string] => p[1] !== null)
-    .map(([k, v]) => `${k}="${encodeURIComponent(v)}"`)
-    .join(', ')}`;
 }
 
 async function expectOk(answer: Answer, what: string): Promise<unknown> {
@@ -129,23 +101,16 @@ export async function simulatorBackend(t: Teardownable): Promise<Backend> {
 
 export async function realBackend(t: Teardownable, kit: RealMaasKit): Promise<Backend> {
   const maas = await startRealMaas(t, kit);
-  await expectOk(await (await sender(maas.url, maas.adminKey, maas.adminKey, {}))({ method: 'POST', path: 'subnets/', form: { cidr: CIDR } }), 'POST subnets/');
-  // register-rack writes database records only (no rackd), so host names need not be unique across instances.
-  const rack = async (hostname: string, ip?: string) => {
-    const out = (await maas.run('register-rack', [hostname, ...(ip ? ['--ip', ip] : [])])).trim();
-    const systemId = /(?:system_id=)?(\w+)$/.exec(out)?.[1];
-    if (!systemId) throw new Error(`baseline: register-rack printed ${JSON.stringify(out)}`);
-    await maas.run('rack-service', [systemId, 'rackd', 'running']);
-    return systemId;
-  };
+  const admin = sender(maas.url, maas.adminKey, maas.adminKey, {});
+  await expectOk(await admin({ method: 'POST', path: 'subnets/', form: { cidr: CIDR } }), 'POST subnets/');
   const user = 'contract-user';
-  const admin = await sender(maas.url, maas.adminKey, maas.adminKey, {});
   await expectOk(await admin({ method: 'POST', path: 'users/', form: { username: user, email: `${user}@example.com`, password: 'contract-pw', is_superuser: '0' } }), 'POST users/');
-  // Each of these starts a Python process with Django: run them side by side.
+  // Each of these starts a Python process with Django: run them side by side. Racks are database
+  // records only (no rackd), so host names need not be unique across instances.
   const [rack1, rack2, rack3, key] = await Promise.all([
-    rack('contract-rack1', '10.7.200.5'),
-    rack('contract-rack2', '10.7.200.6'),
-    rack('contract-rack3'),
+    maas.registerRack('contract-rack1', '10.7.200.5'),
+    maas.registerRack('contract-rack2', '10.7.200.6'),
+    maas.registerRack('contract-rack3'),
     execa(maas.regionCommand, ['apikey', '--username', user], { timeout: scaled(120_000) }),
   ]);
   const rackd = async (systemId: string, status: 'running' | 'dead') => {
@@ -162,7 +127,7 @@ async function baseline(
   racks: Record<string, string>,
   rackd: Backend['rackd'],
 ): Promise<Backend> {
-  const probe = await sender(url, admin, user, {});
+  const probe = sender(url, admin, user, {});
   const subnets = (await expectOk(await probe({ method: 'GET', path: 'subnets/' }), 'GET subnets/')) as { id: number; cidr: string; vlan: { id: number; vid: number; fabric_id: number } }[];
   const subnet = subnets.find((s) => s.cidr === CIDR);
   if (!subnet) throw new Error(`baseline: ${name} has no subnet ${CIDR}`);
@@ -175,5 +140,5 @@ async function baseline(
     vlan: String(subnet.vlan.id),
     ...racks,
   };
-  return { name, refs, send: await sender(url, admin, user, refs), rackd };
+  return { name, refs, send: sender(url, admin, user, refs), rackd };
 }

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { onTestExit } from './cleanup.js';
+import { maasRequest, type FormFields, type MaasAnswer } from './maas-request.js';
 import { startCli } from './process.js';
 import { closedPort } from './ports.js';
 import { TOKEN, tempDir, type RackProcess, type RegionProcess } from './stack.js';
@@ -19,36 +20,11 @@ import { waitFor } from './wait.js';
 
 export const PROVISIONING_CIDR = '10.7.200.0/24';
 
-/**
- * A test file's time-out: the runner's (TAP_TIMEOUT seconds, 120 in package.json), stretched by
- * TEST_TIME_FACTOR like every deadline here. Each file passes it to t.setTimeout at the top.
- */
-export const FILE_TIMEOUT_MS = scaled(Number(process.env.TAP_TIMEOUT || 120) * 1000);
 export const ADMIN_PASSWORD = 'real-maas-sidecar-password';
 
-export interface MaasAnswer {
-  readonly status: number;
-  readonly text: string;
-  readonly json: () => unknown;
-}
-
 /** A raw request to the instance's `/MAAS/api/2.0/<path>`, signed with its admin key. */
-export async function maasApi(maas: RealMaas, method: string, path: string, form?: Record<string, string | readonly string[]>): Promise<MaasAnswer> {
-  const body = new URLSearchParams();
-  for (const [key, value] of Object.entries(form ?? {})) {
-    for (const item of typeof value === 'string' ? [value] : value) body.append(key, item);
-  }
-  const response = await fetch(`${maas.url}/api/2.0/${path}`, {
-    method,
-    headers: {
-      authorization: maas.adminKey.authorizationHeader(),
-      ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-    },
-    ...(form ? { body: body.toString() } : {}),
-    signal: AbortSignal.timeout(scaled(30_000)),
-  });
-  const text = await response.text();
-  return { status: response.status, text, json: () => JSON.parse(text) as unknown };
+export function maasApi(maas: RealMaas, method: string, path: string, form?: FormFields): Promise<MaasAnswer> {
+  return maasRequest(maas.url, method, path, { authorization: maas.adminKey.authorizationHeader(), ...(form ? { form } : {}) });
 }
 
 /** Like maasApi, but a status other than 2xx fails with MAAS's answer. */

@@ -5,12 +5,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { ApiKey } from '../../src/maas/api-key.js';
-import { MaasClient } from '../../src/maas/client.js';
 import type { Teardownable } from './simulator.js';
 import { scaled } from './time.js';
 import { onTestExit } from './cleanup.js';
@@ -28,6 +26,7 @@ export interface RealMaasKit {
 export function realMaasKit(): RealMaasKit | { readonly missing: string } {
   const root = process.env.REAL_MAAS_KIT ?? join(REPO, '..', 'shared', 'real-maas');
   const command = join(root, 'bin', 'real-maas');
+  if (process.env.REAL_MAAS_UNAVAILABLE) return { missing: process.env.REAL_MAAS_UNAVAILABLE };
   if (!existsSync(command)) return { missing: `real MAAS kit not found at ${root} (set REAL_MAAS_KIT to its folder)` };
   if (!existsSync('/usr/lib/postgresql/15/bin/postgres')) {
     return { missing: `real MAAS kit at ${root} has no dependencies installed (run ${join(root, 'bin', 'install-deps')})` };
@@ -45,16 +44,15 @@ export interface RealMaasOptions {
 export interface RealMaas {
   readonly kit: RealMaasKit;
   readonly port: number;
-  /** http://127.0.0.1:PORT */
-  readonly origin: string;
   /** http://127.0.0.1:PORT/MAAS */
   readonly url: string;
   readonly adminKey: ApiKey;
-  readonly client: MaasClient;
   /** Runs a kit sub-command for this instance (`--port` added where it takes one) and returns its stdout. */
   run(subcommand: string, args?: readonly string[], env?: Record<string, string>): Promise<string>;
   /** The `key=value` lines a kit command prints, as an object. */
   runForValues(subcommand: string, args?: readonly string[]): Promise<Record<string, string>>;
+  /** A rack controller as database records (no rackd; `register-rack`), shown with rackd running; its system_id. */
+  registerRack(hostname: string, ip?: string): Promise<string>;
   /** The file holding the region's RPC shared secret. */
   secretFile(): Promise<string>;
   /** `STATE/instances/PORT/bin/maas-region`: MAAS's own region CLI bound to this instance. */
@@ -77,7 +75,8 @@ function installExitHook(): void {
       try {
         execFileSync(instance.kit.command, ['down', '--port', String(instance.port), '--state', instance.kit.state], { stdio: 'ignore', timeout: 30_000 });
       } catch {
-        // best effort: the instance may already be gone
+        // Best effort: the instance may be gone, and tap kills a timed-out file about a second
+        // after its signal, so test/run.sh's `stop` (down --all) is the backstop.
       }
     }
     started.clear();
@@ -94,7 +93,7 @@ export async function startRealMaas(t: Teardownable, kit: RealMaasKit, options: 
   };
   const up = await execa(kit.command, ['up', '--port', '0', '--state', kit.state, ...(options.rpc ? ['--rpc'] : [])], {
     env,
-    timeout: scaled(400_000),
+    timeout: scaled(90_000), // below tap's per-file limit, so a stuck `up` says so itself
     reject: false,
   });
   const values = keyValues(up.stdout);
@@ -122,20 +121,19 @@ export async function startRealMaas(t: Teardownable, kit: RealMaasKit, options: 
   return {
     kit,
     port,
-    origin: new URL(url).origin,
     url,
     adminKey,
-    client: new MaasClient({ url, apiKey: adminKey, backoff: { initialMs: 1, maxMs: 5 } }),
     run,
+    async registerRack(hostname, ip) {
+      const systemId = (await run('register-rack', [hostname, ...(ip ? ['--ip', ip] : [])])).trim().split('\n').at(-1) ?? '';
+      if (!/^\w+$/.test(systemId)) throw new Error(`register-rack printed no system_id for ${hostname}`);
+      await run('rack-service', [systemId, 'rackd', 'running']);
+      return systemId;
+    },
     runForValues: async (subcommand, args) => keyValues(await run(subcommand, args)),
     secretFile: async () => (await run('secret')).trim(),
     regionCommand: join(kit.state, 'instances', String(port), 'bin', 'maas-region'),
   };
-}
-
-/** Reads the region's current shared secret (hex) from the instance's secret file. */
-export async function realMaasSecret(maas: RealMaas): Promise<string> {
-  return (await readFile(await maas.secretFile(), 'utf8')).trim();
 }
 
 function keyValues(text: string): Record<string, string> {

@@ -1,4 +1,6 @@
 /** Wait on a condition with a deadline; on timeout, fail saying what was last seen. */
+import { scaled } from './time.js';
+
 export interface WaitOptions {
   readonly timeoutMs?: number;
   readonly intervalMs?: number;
@@ -6,7 +8,7 @@ export interface WaitOptions {
 }
 
 export async function waitFor<T>(probe: () => T | Promise<T>, options: WaitOptions = {}): Promise<NonNullable<T>> {
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  const deadline = Date.now() + (options.timeoutMs ?? scaled(10_000));
   let last: unknown;
   for (;;) {
     try {

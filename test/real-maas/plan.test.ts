@@ -7,7 +7,7 @@ import t from 'tap';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { realMaasKit, startRealMaas, type RealMaas } from '../helpers/real-maas.js';
-import { FILE_TIMEOUT_MS, createSubnet, maasJson, rackHostname, startRealRegionSidecar, type RealSubnet } from '../helpers/real-maas-stack.js';
+import { createSubnet, maasJson, rackHostname, startRealRegionSidecar, type RealSubnet } from '../helpers/real-maas-stack.js';
 import { startCli } from '../helpers/process.js';
 import { tempDir } from '../helpers/stack.js';
 import type { Teardownable } from '../helpers/simulator.js';
@@ -47,18 +47,10 @@ async function snapshot(maas: RealMaas): Promise<string> {
   return JSON.stringify({ subnets, ranges, vlan });
 }
 
-/** A rack controller as a database record (no rackd), with an interface on the subnet and rackd shown running. */
-async function registerRack(maas: RealMaas, hostname: string, ip: string): Promise<string> {
-  const systemId = (await maas.run('register-rack', [hostname, '--ip', ip])).trim().split('\n').pop() ?? '';
-  await maas.run('rack-service', [systemId, 'rackd', 'running']);
-  return systemId;
-}
-
 const kit = realMaasKit();
 if ('missing' in kit) {
   t.plan(0, kit.missing);
 } else {
-  t.setTimeout(FILE_TIMEOUT_MS);
   t.test('maas-sidecar plan against a real MAAS region', async (t) => {
     const maas = await startRealMaas(t, kit);
     const dir = await tempDir(t, 'maas-real-plan-');
@@ -68,7 +60,7 @@ if ('missing' in kit) {
     await writeFile(keyFile, `${maas.adminKey.reveal()}\n`, { mode: 0o600 });
     const flags = ['--network', network, '--maas-url', maas.url, '--api-key-file', keyFile];
     await createSubnet(maas);
-    const [a, b] = await Promise.all([registerRack(maas, rackHostname(maas, 'rpa'), '10.7.200.5'), registerRack(maas, rackHostname(maas, 'rpb'), '10.7.200.6')]);
+    const [a, b] = await Promise.all([maas.registerRack(rackHostname(maas, 'rpa'), '10.7.200.5'), maas.registerRack(rackHostname(maas, 'rpb'), '10.7.200.6')]);
 
     await t.test('before converging: every change in MAAS order, and nothing written', async (t) => {
       const before = await snapshot(maas);

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { realMaasKit } from '../helpers/real-maas.js';
-import { FILE_TIMEOUT_MS, rackStory } from '../helpers/real-maas-stack.js';
+import { rackStory } from '../helpers/real-maas-stack.js';
 import { sample, TOKEN } from '../helpers/stack.js';
 import { scaled } from '../helpers/time.js';
 import { waitFor } from '../helpers/wait.js';
@@ -30,7 +30,6 @@ const kit = realMaasKit();
 if ('missing' in kit) {
   t.plan(0, kit.missing);
 } else {
-  t.setTimeout(FILE_TIMEOUT_MS);
   t.test('a rack sidecar follows a real region secret rotation', async (t) => {
     const { maas, region, rack, startSidecar, runningInMaas, regionSecret } = await rackStory(t, kit);
     const sidecar = await startSidecar();

@@ -8,7 +8,7 @@
 import t from 'tap';
 import { readFile, stat } from 'node:fs/promises';
 import { realMaasKit } from '../helpers/real-maas.js';
-import { FILE_TIMEOUT_MS, rackStory, service } from '../helpers/real-maas-stack.js';
+import { rackStory, service } from '../helpers/real-maas-stack.js';
 import { sample, TOKEN } from '../helpers/stack.js';
 import { scaled } from '../helpers/time.js';
 import { waitFor } from '../helpers/wait.js';
@@ -19,7 +19,6 @@ const kit = realMaasKit();
 if ('missing' in kit) {
   t.plan(0, kit.missing);
 } else {
-  t.setTimeout(FILE_TIMEOUT_MS);
   t.test("the rack sidecar with MAAS's own maas-rack and rackd", async (t) => {
     const { maas, region, rack, startSidecar, inMaas, runningInMaas, regionSecret } = await rackStory(t, kit);
     let sidecar = await startSidecar();

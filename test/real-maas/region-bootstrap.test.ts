@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { ApiKey } from '../../src/maas/api-key.js';
 import { realMaasKit, startRealMaas } from '../helpers/real-maas.js';
-import { FILE_TIMEOUT_MS, ADMIN_PASSWORD, maasJson, startRealRegionSidecar } from '../helpers/real-maas-stack.js';
+import { ADMIN_PASSWORD, maasJson, startRealRegionSidecar } from '../helpers/real-maas-stack.js';
 import { TOKEN } from '../helpers/stack.js';
 import { scaled } from '../helpers/time.js';
 import { waitFor } from '../helpers/wait.js';
@@ -28,7 +28,6 @@ const kit = realMaasKit();
 if ('missing' in kit) {
   t.plan(0, kit.missing);
 } else {
-  t.setTimeout(FILE_TIMEOUT_MS);
   t.test('the region sidecar bootstraps a real MAAS region and publishes its secret', async (t) => {
     const story = t;
     const maas = await startRealMaas(t, kit);

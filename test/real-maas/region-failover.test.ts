@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { realMaasKit } from '../helpers/real-maas.js';
-import { FILE_TIMEOUT_MS, listRacks, service, twoRackRegion, waitForVlan } from '../helpers/real-maas-stack.js';
+import { listRacks, service, twoRackRegion, waitForVlan } from '../helpers/real-maas-stack.js';
 import { NETWORK_YAML, sample } from '../helpers/stack.js';
 import { scaled } from '../helpers/time.js';
 import { waitFor } from '../helpers/wait.js';
@@ -15,7 +15,6 @@ const kit = realMaasKit();
 if ('missing' in kit) {
   t.plan(0, kit.missing);
 } else {
-  t.setTimeout(FILE_TIMEOUT_MS);
   t.test('DHCP follows the healthy racks of a real MAAS region', async (t) => {
     const { maas, region, a, b, hostname } = await twoRackRegion(t, kit, NETWORK_YAML);
     const dhcpd = async (systemId: string) => service((await listRacks(maas)).find((r) => r.system_id === systemId), 'dhcpd');

@@ -8,7 +8,7 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { realMaasKit } from '../helpers/real-maas.js';
-import { FILE_TIMEOUT_MS, listRacks, listRanges, maasApi, maasJson, maasWrites, service, twoRackRegion, waitForVlan, type RealSubnet } from '../helpers/real-maas-stack.js';
+import { listRacks, listRanges, maasApi, maasJson, maasWrites, service, twoRackRegion, waitForVlan, type RealSubnet } from '../helpers/real-maas-stack.js';
 import { sample, TOKEN } from '../helpers/stack.js';
 import { scaled } from '../helpers/time.js';
 import { waitFor } from '../helpers/wait.js';
@@ -32,7 +32,6 @@ const kit = realMaasKit();
 if ('missing' in kit) {
   t.plan(0, kit.missing);
 } else {
-  t.setTimeout(FILE_TIMEOUT_MS);
   t.test('the region sidecar against a real MAAS region with two real racks', async (t) => {
     let theirs = 0;
     const { maas, subnet, region, a, b, hostname } = await twoRackRegion(t, kit, NETWORK, async (maas) => {

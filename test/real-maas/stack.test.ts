@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import { realMaasKit, startRealMaas } from '../helpers/real-maas.js';
-import { FILE_TIMEOUT_MS, listRacks, maasJson, prepareRack, rackHostname, service, startRealRackSidecar, startRealRegionSidecar, waitForVlan, type RealSubnet } from '../helpers/real-maas-stack.js';
+import { listRacks, maasJson, prepareRack, rackHostname, service, startRealRackSidecar, startRealRegionSidecar, waitForVlan, type RealSubnet } from '../helpers/real-maas-stack.js';
 import { NETWORK_YAML, sample, TOKEN } from '../helpers/stack.js';
 import { scaled } from '../helpers/time.js';
 import { waitFor } from '../helpers/wait.js';
@@ -17,7 +17,6 @@ const kit = realMaasKit();
 if ('missing' in kit) {
   t.plan(0, kit.missing);
 } else {
-  t.setTimeout(FILE_TIMEOUT_MS);
   t.test('a region sidecar and a rack sidecar bring a fresh real MAAS region to DHCP', async (t) => {
     const maas = await startRealMaas(t, kit, { rpc: true, regionServices: 'rack-controller' });
     // Laid out first, so that at teardown both sidecars stop before the rack does.
