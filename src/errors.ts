@@ -19,6 +19,21 @@ export class ConfigError extends SidecarError {
   }
 }
 
+/** Why a file an operator names could not be read (src/util/read-file.ts). */
+export type FileProblem = 'missing' | 'unreadable' | 'not-regular' | 'too-large';
+
+/** A file could not be read; the message names the path, never the content. */
+export class FileReadError extends SidecarError {
+  readonly code = 'MAAS_SIDECAR_ERR_FILE_READ';
+  constructor(
+    readonly problem: FileProblem,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Field errors as MAAS returns them in a 400 body: `{"field": ["msg"], "__all__": ["msg"]}`. */
 export type MaasFieldErrors = Readonly<Record<string, readonly string[]>>;
 

@@ -12,7 +12,8 @@ and keeps the declared network configuration converged in MAAS.
 Configuration comes from the environment (files for secrets):
 ${envTable(REGION_ENV_HELP)}
 
-HTTP (SIDECAR_LISTEN_PORT): /healthz, /readyz, /metrics; and with "Authorization: Bearer <token>":
+HTTP (SIDECAR_LISTEN_PORT): /healthz, /readyz (MAAS answering, bootstrapped, secret published),
+/metrics; and with "Authorization: Bearer <token>":
   GET  /v1/region[?wait=S]   region URL, secret and generation (ETag; If-None-Match long-polls)
   GET  /v1/racks/<hostname>  what MAAS knows about a rack (registered, rackd, dhcpd, DHCP roles)
   POST /v1/reconcile         reconcile now

@@ -87,7 +87,7 @@ export function parseEnv<S extends TObject>(schema: S, env: Env, problems: Probl
         vars[name] = value;
         continue;
       }
-      problems.add(`${name} ${describeRule(property)}${gotText(property, raw)}`, name);
+      problems.add(`${name} ${describeRule(property)}${gotText(raw)}`, name);
     } else if (fallback === undefined && !Type.IsOptional(property)) {
       problems.add(`${name} is required`, name);
     }

@@ -28,11 +28,11 @@ export const RackEnvSchema = Type.Object({
 
 export const RACK_ENV_HELP: readonly (readonly [string, string])[] = [
   ['REGION_SIDECAR_URL', 'the region sidecar, e.g. http://maas-region-sidecar:8080 (required)'],
-  ['SIDECAR_TOKEN_FILE', 'file holding the bearer token the region sidecar expects (required, >= 16 characters)'],
+  ['SIDECAR_TOKEN_FILE', 'file holding the bearer token the region sidecar expects (required, >= 16 characters, at most 64 KiB)'],
   ['RACK_HOSTNAME', 'this rack\'s host name as MAAS lists it (default: the host name)'],
   ['MAAS_RACK_COMMAND', 'the rack CLI (default maas-rack)'],
   ['RACKD_CONF_FILE', 'rackd.conf, read to know the registered URL, at most 1 MiB (default /etc/maas/rackd.conf)'],
-  ['RACK_SECRET_FILE', 'the rack\'s secret file, read only (default /var/lib/maas/secret)'],
+  ['RACK_SECRET_FILE', 'the rack\'s secret file, read only, at most 64 KiB (default /var/lib/maas/secret)'],
   ['RACK_PROVISIONING_CIDRS', 'comma-separated subnets this rack must have an interface on (optional)'],
   ['WATCH_WAIT_SECONDS', 'long-poll wait per request to the region sidecar, 1 to 60 (default 30)'],
   ['REGION_TIMEOUT_SECONDS', 'timeout of other requests to the region sidecar, 1 to 300 (default 10)'],

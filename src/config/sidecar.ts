@@ -1,5 +1,6 @@
 /** The variables both sidecars read the same way: where to listen, how to run commands, how much to log. */
 import { lookup as dnsLookup } from 'node:dns/promises';
+import { withDeadline } from '../util/deadline.js';
 import { isIP } from 'node:net';
 import Type from 'typebox';
 import { ConfigError } from '../errors.js';
@@ -69,7 +70,7 @@ const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const HOST_NAME = new RegExp(`^${LABEL}(\\.${LABEL})*\\.?$`);
 
 /** An IP address literal, or something shaped like a host name (whether it resolves is `checkListenHost`'s job). */
-export function listenHostVar(variable: string, value: string): string {
+function listenHostVar(variable: string, value: string): string {
   if (isIP(value) !== 0) return value;
   if (value.length <= 254 && HOST_NAME.test(value)) return value;
   const hint = /^\[.*\]$/.test(value) ? ' (write an IPv6 address without brackets)' : '';
@@ -79,7 +80,7 @@ export function listenHostVar(variable: string, value: string): string {
 export type Lookup = (host: string, options: { all: true }) => Promise<readonly { address: string }[]>;
 
 /** How long the resolution of a listen host name may take at start-up. */
-export const LISTEN_HOST_LOOKUP_MS = 10_000;
+const LISTEN_HOST_LOOKUP_MS = 10_000;
 
 /**
  * Resolves a listen host that is a name, at configuration time, so a name that does not resolve
@@ -87,17 +88,15 @@ export const LISTEN_HOST_LOOKUP_MS = 10_000;
  */
 export async function checkListenHost(host: string, variable = 'SIDECAR_LISTEN_HOST', lookup: Lookup = dnsLookup, timeoutMs = LISTEN_HOST_LOOKUP_MS): Promise<void> {
   if (isIP(host) !== 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: `no answer within ${timeoutMs / 1000} s` })), timeoutMs);
-  });
-  try {
-    const addresses = await Promise.race([lookup(host, { all: true }), deadline]);
-    if (addresses.length === 0) throw Object.assign(new Error('no addresses'), { code: 'no addresses' });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new ConfigError([`${variable} must be an IP address or a host name that resolves: ${shown(host)} does not resolve (${code})`]);
-  } finally {
-    clearTimeout(timer);
-  }
+  // dns.lookup takes no signal: the deadline stops the waiting, not the lookup.
+  const why = await withDeadline(timeoutMs, undefined, (signal) =>
+    new Promise<string | undefined>((resolve) => {
+      signal.addEventListener('abort', () => resolve(`no answer within ${timeoutMs / 1000} s`), { once: true });
+      lookup(host, { all: true }).then(
+        (addresses) => resolve(addresses.length === 0 ? 'no addresses' : undefined),
+        (err: unknown) => resolve((err as NodeJS.ErrnoException).code ?? (err as Error).message),
+      );
+    }),
+  );
+  if (why !== undefined) throw new ConfigError([`${variable} must be an IP address or a host name that resolves: ${shown(host)} does not resolve (${why})`]);
 }

@@ -6,12 +6,12 @@ import { ConfigError } from '../errors.js';
 type Schema = Readonly<Record<string, unknown>>;
 
 /**
- * Schema options this project adds: `rule` says in words what a `pattern` allows (a message never
- * shows a regular expression); `secret` keeps a value out of every message.
+ * The schema option this project adds: `rule` says in words what a `pattern` allows (a message
+ * never shows a regular expression). Secrets never come as variable values (only as file paths),
+ * so values are shown; a URL's credentials are kept out by urlVar.
  */
 export interface RuleOptions {
   readonly rule?: string;
-  readonly secret?: boolean;
 }
 
 /** A value as a message shows it: strings quoted and cut short, lists and mappings by kind. */
@@ -23,9 +23,9 @@ export function shown(value: unknown): string {
   return String(value);
 }
 
-/** ` (got "x")`, or nothing for a secret-bearing schema. */
-export function gotText(schema: unknown, value: unknown): string {
-  return (schema as RuleOptions | undefined)?.secret ? '' : ` (got ${shown(value)})`;
+/** ` (got "x")`. */
+export function gotText(value: unknown): string {
+  return ` (got ${shown(value)})`;
 }
 
 const s = (n: number) => (n === 1 ? '' : 's');
@@ -113,7 +113,7 @@ export function parseWithSchema<S extends TSchema>(schema: S, input: unknown, na
       }
       const failing = schemaAt(schema, e.schemaPath);
       if (failing === undefined) return `${name(e.instancePath)} ${e.message}`;
-      return `${name(e.instancePath)} ${describeRule(failing)}${gotText(failing, valueAt(converted, e.instancePath))}`;
+      return `${name(e.instancePath)} ${describeRule(failing)}${gotText(valueAt(converted, e.instancePath))}`;
     });
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return converted as Static<S>;

@@ -12,9 +12,16 @@ export type LogLine = Record<string, unknown> & { msg?: string };
  * once), they get SIGTERM on the way out: each exits on it whatever became of its pipes to us.
  */
 const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGTERM');
-});
+let exitHookInstalled = false;
+
+/** Installed with the first child, not at import: importing this module changes nothing. */
+function stopChildrenOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of running) child.kill('SIGTERM');
+  });
+}
 
 export class DemoChild {
   readonly process: ChildProcess;
@@ -29,6 +36,7 @@ export class DemoChild {
     logFile: string,
   ) {
     this.process = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    stopChildrenOnExit();
     running.add(this.process);
     const log = createWriteStream(logFile, { flags: 'a' });
     let partial = '';

@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
 import { ExecError } from '../errors.js';
+import { scrub } from '../util/scrub.js';
 
 export type RunnerMode = { readonly kind: 'direct' } | { readonly kind: 'nsenter'; /** A pid, or a process name to find in /proc. */ readonly target: string };
 
@@ -46,9 +47,6 @@ const MAX_OUTPUT = 256 * 1024;
 /** How long a process group gets between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 2_000;
 
-export function scrub(text: string, secrets: readonly string[]): string {
-  return secrets.filter((s) => s.length > 0).reduce((acc, secret) => acc.split(secret).join('[redacted]'), text);
-}
 
 export function createRunner(options: RunnerOptions): Runner {
   return async ({ command, args, secrets = [], input, timeoutMs = options.timeoutMs, signal }) => {

@@ -24,6 +24,7 @@ import {
 import { isTransient, MaasHttpError, MaasResponseError, MaasUnreachableError, type MaasFieldErrors } from '../errors.js';
 import { backoffDelay, sleep, type BackoffPolicy } from '../util/backoff.js';
 import { whyNoAnswer, withDeadline } from '../util/deadline.js';
+import { scrub } from '../util/scrub.js';
 
 /** A form value: `null` sends an empty string (MAAS's way to clear a field), arrays repeat the key. */
 export type FormValue = string | number | boolean | null | readonly string[];
@@ -256,9 +257,7 @@ export class MaasClient {
    */
   #scrub(text: string): string {
     // With a wrong token secret, what MAAS echoes is the right one, which this client cannot know.
-    let scrubbed = text.replace(EXPECTED_SIGNATURE, '$1[redacted]');
-    for (const part of this.#apiKey?.sensitiveParts ?? []) scrubbed = scrubbed.split(part).join('[redacted]');
-    return scrubbed;
+    return scrub(text.replace(EXPECTED_SIGNATURE, '$1[redacted]'), this.#apiKey?.sensitiveParts ?? []);
   }
 }
 

@@ -18,7 +18,7 @@ const NullableString = Type.Union([Type.String(), Type.Null()]);
 const Ref = Type.Object({ id: Type.Integer() });
 
 /** A VLAN as the planner and the VLAN writes read it: identity and DHCP state. */
-export const VlanSchema = Type.Object({
+const VlanSchema = Type.Object({
   id: Type.Integer(),
   vid: Type.Integer({ minimum: 0, maximum: 4094 }),
   fabric_id: Type.Integer(),
@@ -32,7 +32,7 @@ export type Vlan = Static<typeof VlanSchema>;
  * `gateway_ip` is `null` when unset in GET answers but `""` in MAAS 3.5's POST and PUT answers;
  * the parsers turn `""` into `null`, so callers see one value for "no gateway".
  */
-export const SubnetSchema = Type.Object({
+const SubnetSchema = Type.Object({
   id: Type.Integer(),
   cidr: Type.String(),
   vlan: VlanSchema,
@@ -41,13 +41,13 @@ export const SubnetSchema = Type.Object({
 });
 export type Subnet = Static<typeof SubnetSchema>;
 
-export const UserSchema = Type.Object({
+const UserSchema = Type.Object({
   username: Type.String(),
   is_superuser: Type.Boolean(),
 });
 export type User = Static<typeof UserSchema>;
 
-export const IpRangeSchema = Type.Object({
+const IpRangeSchema = Type.Object({
   id: Type.Integer(),
   type: Type.String(),
   start_ip: Type.String(),
@@ -73,7 +73,7 @@ const ServiceSchema = Type.Object({
   status: Type.String(),
 });
 
-export const RackControllerSchema = Type.Object({
+const RackControllerSchema = Type.Object({
   system_id: Type.String({ minLength: 1 }),
   hostname: Type.String(),
   interface_set: Type.Array(InterfaceSchema),
@@ -81,17 +81,17 @@ export const RackControllerSchema = Type.Object({
 });
 export type RackController = Static<typeof RackControllerSchema>;
 
-export const VersionSchema = Type.Object({
+const VersionSchema = Type.Object({
   version: Type.String(),
 });
 export type Version = Static<typeof VersionSchema>;
 
 /** Only counted: no field of a boot resource is read. */
-export const BootResourceSchema = Type.Object({});
+const BootResourceSchema = Type.Object({});
 export type BootResource = Static<typeof BootResourceSchema>;
 
 /** Service states MAAS reports (`SERVICE_STATUS`); anything else is read as 'unknown'. */
-export const SERVICE_STATES = ['unknown', 'running', 'degraded', 'dead', 'off'] as const;
+const SERVICE_STATES = ['unknown', 'running', 'degraded', 'dead', 'off'] as const;
 export type ServiceState = (typeof SERVICE_STATES)[number];
 
 export function serviceState(rack: RackController, name: string): ServiceState {

@@ -1,6 +1,7 @@
 /** What this rack is registered with now, read (never written) from rackd.conf and the secret file. */
 import YAML from 'yaml';
-import { FILE_LIMITS, FileReadError, readBoundedFile } from '../util/read-file.js';
+import { FileReadError } from '../errors.js';
+import { FILE_LIMITS, readBoundedFile } from '../util/read-file.js';
 
 export interface LocalRegistration {
   readonly url?: string;

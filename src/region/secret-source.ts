@@ -5,7 +5,8 @@
  */
 import type { Logger } from 'pino';
 import { HEX_SECRET } from '../protocol/v1.js';
-import { FILE_LIMITS, FileReadError, formatBytes, readBoundedFile } from '../util/read-file.js';
+import { FileReadError } from '../errors.js';
+import { FILE_LIMITS, formatBytes, readBoundedFile } from '../util/read-file.js';
 
 const VALID = new RegExp(HEX_SECRET);
 

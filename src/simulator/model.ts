@@ -32,7 +32,6 @@ export interface SimVlan {
   fabricId: number;
   vid: number;
   name: string | null;
-  description: string;
   mtu: number;
   dhcpOn: boolean;
   primaryRack: string | null;
@@ -170,7 +169,6 @@ export class SimModel {
         fabricId: fabric.id,
         vid,
         name: vid === 0 ? 'untagged' : String(vid),
-        description: '',
         mtu: 1500,
         dhcpOn: false,
         primaryRack: null,

@@ -7,6 +7,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { FileReadError } from '../errors.js';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -19,19 +20,6 @@ export const FILE_LIMITS = {
   config: 1 * MiB,
 } as const;
 
-export type FileProblem = 'missing' | 'unreadable' | 'not-regular' | 'too-large';
-
-/** Why a file could not be read; the message names the path, never the content. */
-export class FileReadError extends Error {
-  constructor(
-    readonly problem: FileProblem,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'FileReadError';
-  }
-}
 
 // O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOCTTY: a terminal never becomes ours.
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
@@ -67,6 +55,29 @@ function ioError(path: string, err: unknown): FileReadError {
   return new FileReadError(code === 'ENOENT' ? 'missing' : 'unreadable', `cannot read ${path} (${code})`, { cause: err });
 }
 
+/** Chunks read so far; throws once they pass the limit (a file that grows, or one whose size the kernel does not report). */
+class BoundedText {
+  readonly #chunks: Buffer[] = [];
+  #total = 0;
+
+  constructor(
+    readonly path: string,
+    readonly maxBytes: number,
+  ) {}
+
+  add(chunk: Buffer, bytes: number): void {
+    this.#total += bytes;
+    if (this.#total > this.maxBytes) throw tooLarge(this.path, this.maxBytes, 'it grew past the limit while being read');
+    this.#chunks.push(chunk.subarray(0, bytes));
+  }
+
+  text(): string {
+    return Buffer.concat(this.#chunks, this.#total).toString('utf8');
+  }
+}
+
+const asFileReadError = (path: string, err: unknown): FileReadError => (err instanceof FileReadError ? err : ioError(path, err));
+
 /** Reads `path` as UTF-8; throws FileReadError (missing, unreadable, not-regular, too-large). */
 export function readBoundedFileSync(path: string, maxBytes: number): string {
   let fd: number;
@@ -74,23 +85,19 @@ export function readBoundedFileSync(path: string, maxBytes: number): string {
     checkStats(path, statSync(path), maxBytes);
     fd = openSync(path, OPEN_FLAGS);
   } catch (err) {
-    throw err instanceof FileReadError ? err : ioError(path, err);
+    throw asFileReadError(path, err);
   }
   try {
     checkStats(path, fstatSync(fd), maxBytes);
-    const chunks: Buffer[] = [];
-    let total = 0;
+    const text = new BoundedText(path, maxBytes);
     for (;;) {
       const chunk = Buffer.allocUnsafe(CHUNK);
       const read = readSync(fd, chunk, 0, CHUNK, null);
-      if (read === 0) break;
-      total += read;
-      if (total > maxBytes) throw tooLarge(path, maxBytes, 'it grew past the limit while being read');
-      chunks.push(chunk.subarray(0, read));
+      if (read === 0) return text.text();
+      text.add(chunk, read);
     }
-    return Buffer.concat(chunks, total).toString('utf8');
   } catch (err) {
-    throw err instanceof FileReadError ? err : ioError(path, err);
+    throw asFileReadError(path, err);
   } finally {
     closeSync(fd);
   }
@@ -103,23 +110,19 @@ export async function readBoundedFile(path: string, maxBytes: number): Promise<s
     checkStats(path, await stat(path), maxBytes);
     handle = await open(path, OPEN_FLAGS);
   } catch (err) {
-    throw err instanceof FileReadError ? err : ioError(path, err);
+    throw asFileReadError(path, err);
   }
   try {
     checkStats(path, await handle.stat(), maxBytes);
-    const chunks: Buffer[] = [];
-    let total = 0;
+    const text = new BoundedText(path, maxBytes);
     for (;;) {
       const chunk = Buffer.allocUnsafe(CHUNK);
       const { bytesRead } = await handle.read(chunk, 0, CHUNK, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > maxBytes) throw tooLarge(path, maxBytes, 'it grew past the limit while being read');
-      chunks.push(chunk.subarray(0, bytesRead));
+      if (bytesRead === 0) return text.text();
+      text.add(chunk, bytesRead);
     }
-    return Buffer.concat(chunks, total).toString('utf8');
   } catch (err) {
-    throw err instanceof FileReadError ? err : ioError(path, err);
+    throw asFileReadError(path, err);
   } finally {
     await handle.close();
   }

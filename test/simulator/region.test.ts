@@ -31,6 +31,13 @@ t.test('set_config without a value: 400 No provided value!', async (t) => {
   t.equal(r.body, 'No provided value!');
 });
 
+t.test('upstream_dns is null on a fresh region and "" once set to nothing, as in MAAS', async (t) => {
+  const s = await startSimulator(t);
+  t.equal((await s.api('GET', 'maas/?op=get_config&name=upstream_dns')).body, 'null');
+  t.equal((await s.api('POST', 'maas/?op=set_config', { form: { name: 'upstream_dns', value: '' } })).status, 200);
+  t.equal((await s.api('GET', 'maas/?op=get_config&name=upstream_dns')).body, '""');
+});
+
 t.test('set_config normalises upstream_dns to a space-separated list', async (t) => {
   const s = await startSimulator(t);
   const r = await s.api('POST', 'maas/?op=set_config', { form: { name: 'upstream_dns', value: '192.0.2.53,198.51.100.53' } });

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { ApiKey } from '../../src/maas/api-key.js';
 import { startSimulator, type TestSimulator } from '../helpers/simulator.js';
 import { connectRack } from '../helpers/racks.js';
 
@@ -131,6 +132,14 @@ t.test('clearing the only rack of a DHCP VLAN leaves DHCP on with no primary rac
   const r = await s.api('PUT', VLAN, { form: { primary_rack: '' } });
   t.equal(r.status, 200);
   t.match(r.json(), { primary_rack: null, dhcp_on: true });
+});
+
+t.test('a VLAN PUT by a normal user: a bare 403, as MAAS\'s permission check raises it', async (t) => {
+  const s = await startSimulator(t);
+  const { apiKey } = (await s.control('POST', 'users', { username: 'someone', admin: false })) as { apiKey: string };
+  const r = await s.api('PUT', VLAN, { key: ApiKey.parse(apiKey), form: { mtu: '1500' } });
+  t.equal(r.status, 403);
+  t.equal(r.body, '');
 });
 
 t.test('mtu below 552: 400', async (t) => {

@@ -30,10 +30,6 @@ const ROUTES: Record<string, { path: string; call: (c: MaasClient) => Promise<un
 /** Fixtures no client call answers with, and why. */
 const NOT_CALLED: Record<string, string> = {
   'account-create-token.json': 'read by the ApiKey test below',
-  'vlans.json': 'the sidecar never lists VLANs; tolerant-reader.test.ts parses these VLANs one by one',
-  'subnet-statistics.json': 'an endpoint the sidecar does not call',
-  'subnet-reserved-ip-ranges.json': 'an endpoint the sidecar does not call',
-  'subnet-unreserved-ip-ranges.json': 'an endpoint the sidecar does not call',
 };
 
 /** A stand-in MAAS answering each path below /MAAS/api/2.0/ with its body, whatever the method. */

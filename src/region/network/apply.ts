@@ -1,4 +1,8 @@
-/** apply(): one MAAS write per action. VLAN writes are read back, because MAAS can accept a PUT and still leave DHCP off. */
+/**
+ * apply(): one MAAS write per action. VLAN writes are read back: the sidecar acts only on what
+ * MAAS holds, and MAAS's VLAN form applies rules of its own (clearing the primary promotes the
+ * secondary, or leaves DHCP on with no rack to serve it).
+ */
 import type { MaasClient } from '../../maas/client.js';
 import type { Vlan } from '../../maas/types.js';
 import { NotConvergedError } from '../../errors.js';

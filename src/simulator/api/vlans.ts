@@ -112,7 +112,6 @@ function updateVlan({ model, params, user, path }: Ctx): unknown {
   vlan.relayVlanId = relayVlanId;
   vlan.dhcpOn = dhcpOn ?? false;
   if (params.has('name')) vlan.name = params.get('name') ?? null;
-  if (params.has('description')) vlan.description = params.get('description') ?? '';
   if (vlan.dhcpOn) vlan.relayVlanId = null;
   // Clearing the last rack passes the form (it checks the primary the VLAN had), so MAAS 3.5 saves
   // the VLAN with DHCP on and no primary rack: nothing serves it, and nothing says so.
