@@ -1,15 +1,11 @@
 /** What the plan test files share: running `maas-sidecar plan`, a declaration on disk, MAAS flags. */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startCli } from '../helpers/process.js';
+import { runCli } from '../helpers/process.js';
 import { NETWORK_YAML, tempDir, type SimProcess } from '../helpers/stack.js';
 import type { Teardownable } from '../helpers/simulator.js';
 
-export async function plan(t: Teardownable, args: string[]) {
-  const proc = startCli(t, ['plan', ...args]);
-  const code = await proc.exited;
-  return { code, stdout: proc.stdout.join('\n'), stderr: proc.stderr.join('\n') };
-}
+export const plan = (t: Teardownable, args: string[]) => runCli(t, ['plan', ...args]);
 
 export async function files(t: Teardownable, yaml = NETWORK_YAML) {
   const dir = await tempDir(t, 'maas-plan-');

@@ -174,3 +174,10 @@ export function startCli(t: Teardownable, args: readonly string[], env: NodeJS.P
       ),
   };
 }
+
+/** Runs the CLI to its end (e.g. `plan`), answering its exit code and output. */
+export async function runCli(t: Teardownable, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = startCli(t, args);
+  const code = await proc.exited;
+  return { code, stdout: proc.stdout.join('\n'), stderr: proc.stderr.join('\n') };
+}

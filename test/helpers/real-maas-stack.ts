@@ -126,6 +126,8 @@ export interface RealRegionProcess extends RegionProcess {
   passes(): Promise<number>;
   /** Waits until no pass is running; the passes completed so far. */
   idle(): Promise<number>;
+  /** Asks for a pass now (`POST /v1/reconcile`), failing unless it is accepted. */
+  reconcile(): Promise<void>;
   /** Once idle, triggers a pass and waits until `count` passes that started after the call have completed. */
   passesAfterTrigger(count: number): Promise<void>;
 }
@@ -190,6 +192,10 @@ export async function startRealRegionSidecar(t: Teardownable, maas: RealMaas, op
   };
   const status = async () => (await (await v1('status')).json()) as Awaited<ReturnType<RegionProcess['status']>>;
   const passes = async () => (await status()).loop.passes;
+  const reconcile = async () => {
+    const answer = await v1('reconcile', { method: 'POST' });
+    if (answer.status !== 202) throw new Error(`POST /v1/reconcile -> ${answer.status}`);
+  };
   const idle = async () =>
     (
       await waitFor(
@@ -210,10 +216,10 @@ export async function startRealRegionSidecar(t: Teardownable, maas: RealMaas, op
     output: () => [...proc.stdout, ...proc.stderr].join('\n'),
     passes,
     idle,
+    reconcile,
     async passesAfterTrigger(count) {
       const before = await idle();
-      const answer = await v1('reconcile', { method: 'POST' });
-      if (answer.status !== 202) throw new Error(`POST /v1/reconcile -> ${answer.status}`);
+      await reconcile();
       await waitFor(async () => (await passes()) >= before + count, { what: `${count} more passes`, timeoutMs: scaled(30_000), intervalMs: 100 });
     },
   };

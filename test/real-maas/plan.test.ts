@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { realMaasKit, startRealMaas, type RealMaas } from '../helpers/real-maas.js';
 import { createSubnet, maasJson, rackHostname, startRealRegionSidecar, type RealSubnet } from '../helpers/real-maas-stack.js';
-import { startCli } from '../helpers/process.js';
+import { runCli } from '../helpers/process.js';
 import { tempDir } from '../helpers/stack.js';
 import type { Teardownable } from '../helpers/simulator.js';
 import { scaled } from '../helpers/time.js';
@@ -31,11 +31,7 @@ interface PlanJson {
   maas: { url: string; converged: boolean; changes: { kind: string; field: string; description: string }[]; conflicts: { kind: string }[] };
 }
 
-async function plan(t: Teardownable, args: string[]) {
-  const proc = startCli(t, ['plan', ...args]);
-  const code = await proc.exited;
-  return { code, stdout: proc.stdout.join('\n'), stderr: proc.stderr.join('\n') };
-}
+const plan = (t: Teardownable, args: string[]) => runCli(t, ['plan', ...args]);
 
 /** What the plan may not change: the subnets, the ranges and the VLAN, as MAAS returns them. */
 async function snapshot(maas: RealMaas): Promise<string> {

@@ -19,7 +19,7 @@ if ('missing' in kit) {
     const { maas, region, a, b, hostname } = await twoRackRegion(t, kit, NETWORK_YAML);
     const dhcpd = async (systemId: string) => service((await listRacks(maas)).find((r) => r.system_id === systemId), 'dhcpd');
     const rackd = async (systemId: string) => service((await listRacks(maas)).find((r) => r.system_id === systemId), 'rackd');
-    await region.v1('reconcile', { method: 'POST' });
+    await region.reconcile();
     const converged = await waitForVlan(maas, (v) => v.dhcp_on && v.primary_rack !== null && v.secondary_rack !== null, 'DHCP on with a primary and a secondary rack');
     const [primary, secondary] = [converged.primary_rack as string, converged.secondary_rack as string];
     t.same([primary, secondary].sort(), [a, b].sort(), 'one rack each');
@@ -27,7 +27,7 @@ if ('missing' in kit) {
     await t.test("the primary rack's rackd stopped: DHCP moves to the secondary", async (t) => {
       await maas.run('rackd-down', [hostname(primary)]);
       await waitFor(async () => (await rackd(primary)) === 'dead', { what: 'MAAS showing the stopped rackd dead', timeoutMs: scaled(20_000), intervalMs: 200 });
-      await region.v1('reconcile', { method: 'POST' });
+      await region.reconcile();
       const moved = await waitForVlan(maas, (v) => v.primary_rack === secondary, 'the secondary promoted to primary', 20_000);
       t.equal(moved.dhcp_on, true, 'DHCP stays on');
       t.equal(moved.secondary_rack, null, 'no other healthy rack to be the secondary');
@@ -45,7 +45,7 @@ if ('missing' in kit) {
     await t.test('the stopped rack returns: it becomes the secondary, and the primary is kept', async (t) => {
       await maas.run('rackd-start', [hostname(primary)]);
       await waitFor(async () => (await rackd(primary)) === 'running', { what: 'MAAS showing rackd running again', timeoutMs: scaled(30_000), intervalMs: 200 });
-      await region.v1('reconcile', { method: 'POST' });
+      await region.reconcile();
       const back = await waitForVlan(maas, (v) => v.secondary_rack === primary, 'the returning rack made the secondary');
       t.equal(back.primary_rack, secondary, 'the healthy primary is kept: no flapping');
       t.equal(back.dhcp_on, true);

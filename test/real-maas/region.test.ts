@@ -40,7 +40,7 @@ if ('missing' in kit) {
     });
 
     await t.test('the declaration converges: gateway, DNS, ranges, DHCP primary and secondary, settings', async (t) => {
-      await region.v1('reconcile', { method: 'POST' });
+      await region.reconcile();
       const vlan = await waitForVlan(maas, (v) => v.dhcp_on && v.primary_rack !== null && v.secondary_rack !== null, 'DHCP on with a primary and a secondary rack');
       t.same([vlan.primary_rack, vlan.secondary_rack].sort(), [a, b].sort(), 'one rack each');
 
@@ -100,7 +100,7 @@ if ('missing' in kit) {
       const racks = await maasJson<RealSubnet['vlan']>(maas, 'GET', 'fabrics/0/vlans/0/');
       t.equal((await maasApi(maas, 'PUT', `subnets/${subnet.id}/`, { gateway_ip: '10.7.200.254' })).status, 200, 'MAAS took the new gateway');
       t.equal((await maasApi(maas, 'PUT', 'fabrics/0/vlans/0/', { dhcp_on: 'False' })).status, 200, 'MAAS turned DHCP off');
-      await region.v1('reconcile', { method: 'POST' });
+      await region.reconcile();
       await waitFor(
         async () => {
           const current = await maasJson<RealSubnet>(maas, 'GET', `subnets/${subnet.id}/`);
