@@ -6,7 +6,6 @@ import cron from 'node-cron';
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { describeRule, gotText, shown, type RuleOptions } from './validate.js';
-import type { RunnerMode } from '../exec/runner.js';
 import { ApiKey } from '../maas/api-key.js';
 import { FILE_LIMITS, readBoundedFileSync } from '../util/read-file.js';
 
@@ -143,14 +142,6 @@ export function urlVar(variable: string, value: string): string {
 export function cronVar(variable: string, value: string): string {
   if (!cron.validate(value)) throw new Error(`${variable} must be a cron expression, e.g. "*/30 * * * * *" (got ${shown(value)})`);
   return value;
-}
-
-export function runnerModeVar(mode: 'direct' | 'nsenter', target: string | undefined): RunnerMode {
-  if (mode === 'nsenter') {
-    if (!target) throw new Error('COMMAND_NSENTER_TARGET is required when COMMAND_MODE is nsenter (a pid or a process name)');
-    return { kind: 'nsenter', target };
-  }
-  return { kind: 'direct' };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;

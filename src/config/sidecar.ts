@@ -4,22 +4,39 @@ import { withDeadline } from '../util/deadline.js';
 import { isIP } from 'node:net';
 import Type from 'typebox';
 import { ConfigError } from '../errors.js';
-import type { RunnerMode } from '../exec/runner.js';
-import { IntegerVar, LOG_LEVELS, runnerModeVar, type Problems } from './env.js';
+import type { RunnerMode } from '../exec/launcher.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { IntegerVar, LOG_LEVELS, type Problems } from './env.js';
 import { shown } from './validate.js';
 
 /** What a CLI variable (MAAS_REGION_COMMAND, MAAS_RACK_COMMAND) may hold: a path or a name, never shell. */
 export const COMMAND_PATTERN = '^[A-Za-z0-9_./-]{1,255}$';
 export const COMMAND_RULE = 'must be a command name or path: 1 to 255 letters, digits, "_", ".", "/" or "-" (no spaces or shell)';
 
+/** Where a command runs: here, inside another process's namespaces, or in a container of this pod. */
+export const COMMAND_MODES = ['direct', 'nsenter', 'kube-exec'] as const;
+/** Where the kubelet mounts the pod's service account token and the cluster's CA. */
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
+const DNS_LABEL_RULE = 'must be a Kubernetes name: 1 to 63 lower-case letters, digits or "-", starting and ending with a letter or digit';
+const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$';
+
 /** Schema properties to spread into each sidecar's environment schema. */
 export const SIDECAR_ENV = {
   SIDECAR_LISTEN_HOST: Type.String({ default: '0.0.0.0' }),
   SIDECAR_LISTEN_PORT: IntegerVar({ default: 8080, minimum: 1, maximum: 65535 }),
-  COMMAND_MODE: Type.Union([Type.Literal('direct'), Type.Literal('nsenter')], { default: 'direct' }),
+  COMMAND_MODE: Type.Union(COMMAND_MODES.map((mode) => Type.Literal(mode)), { default: 'direct' }),
   COMMAND_NSENTER_TARGET: Type.Optional(
     Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', rule: 'must be a pid or a process name: 1 to 64 letters, digits, "_", "." or "-"' }),
   ),
+  COMMAND_EXEC_CONTAINER: Type.Optional(Type.String({ pattern: DNS_LABEL, rule: DNS_LABEL_RULE })),
+  POD_NAME: Type.Optional(Type.String({ pattern: DNS_SUBDOMAIN, rule: 'must be a pod name: lower-case letters, digits, "-" and ".", at most 253 characters' })),
+  POD_NAMESPACE: Type.Optional(Type.String({ pattern: DNS_LABEL, rule: DNS_LABEL_RULE })),
+  // Set by Kubernetes in every pod: where the API server answers.
+  KUBERNETES_SERVICE_HOST: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.:-]{1,253}$', rule: 'must be an IP address or a host name' })),
+  KUBERNETES_SERVICE_PORT: Type.Optional(IntegerVar({ minimum: 1, maximum: 65535 })),
+  KUBE_SERVICE_ACCOUNT_DIR: Type.String({ default: SERVICE_ACCOUNT_DIR }),
   COMMAND_TIMEOUT_SECONDS: IntegerVar({ default: 120, minimum: 1, maximum: 3600 }),
   LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((level) => Type.Literal(level)),
@@ -32,8 +49,13 @@ export function sidecarEnvHelp(cli: string, container: string): [string, string]
   return [
     ['SIDECAR_LISTEN_HOST', 'listen address: an IP address, or a host name that resolves at start (default 0.0.0.0)'],
     ['SIDECAR_LISTEN_PORT', 'listen port, 1 to 65535 (default 8080)'],
-    ['COMMAND_MODE', `direct | nsenter: run ${cli} here or inside the ${container} (default direct)`],
+    ['COMMAND_MODE', `direct | nsenter | kube-exec: run ${cli} here, inside the ${container}'s namespaces, or in the ${container} through the Kubernetes exec API (default direct)`],
     ['COMMAND_NSENTER_TARGET', `with nsenter: the pid or process name of the ${container}`],
+    ['COMMAND_EXEC_CONTAINER', `with kube-exec: the name of the ${container} in this pod`],
+    ['POD_NAME, POD_NAMESPACE', 'with kube-exec: this pod (from the downward API: metadata.name, metadata.namespace)'],
+    ['KUBERNETES_SERVICE_HOST', 'with kube-exec: the API server (Kubernetes sets it in every pod)'],
+    ['KUBERNETES_SERVICE_PORT', "with kube-exec: the API server's port, 1 to 65535 (Kubernetes sets it in every pod)"],
+    ['KUBE_SERVICE_ACCOUNT_DIR', `with kube-exec: the directory holding the service account's token and ca.crt (default ${SERVICE_ACCOUNT_DIR})`],
     ['COMMAND_TIMEOUT_SECONDS', `timeout of each ${cli} run, 1 to 3600; its whole process group is killed (default 120)`],
     ['LOG_LEVEL', `${LOG_LEVELS.join('|')} (default info)`],
   ];
@@ -49,8 +71,14 @@ export interface SidecarSettings {
 type SidecarVars = {
   SIDECAR_LISTEN_HOST: string;
   SIDECAR_LISTEN_PORT: number;
-  COMMAND_MODE: 'direct' | 'nsenter';
+  COMMAND_MODE: (typeof COMMAND_MODES)[number];
   COMMAND_NSENTER_TARGET?: string;
+  COMMAND_EXEC_CONTAINER?: string;
+  POD_NAME?: string;
+  POD_NAMESPACE?: string;
+  KUBERNETES_SERVICE_HOST?: string;
+  KUBERNETES_SERVICE_PORT?: number;
+  KUBE_SERVICE_ACCOUNT_DIR: string;
   COMMAND_TIMEOUT_SECONDS: number;
   LOG_LEVEL: string;
 };
@@ -59,11 +87,40 @@ type SidecarVars = {
 export function sidecarSettings(vars: SidecarVars, problems: Problems): SidecarSettings {
   return {
     listen: { host: problems.try(() => listenHostVar('SIDECAR_LISTEN_HOST', vars.SIDECAR_LISTEN_HOST), 'SIDECAR_LISTEN_HOST') ?? '', port: vars.SIDECAR_LISTEN_PORT },
-    // An invalid COMMAND_NSENTER_TARGET is already reported; "is required" would only confuse.
-    runner: (problems.has('COMMAND_NSENTER_TARGET') ? undefined : problems.try(() => runnerModeVar(vars.COMMAND_MODE, vars.COMMAND_NSENTER_TARGET))) ?? { kind: 'direct' },
+    runner: runnerMode(vars, problems) ?? { kind: 'direct' },
     commandTimeoutMs: vars.COMMAND_TIMEOUT_SECONDS * 1000,
     logLevel: vars.LOG_LEVEL,
   };
+}
+
+/** The mode and what it needs; a variable already reported as invalid is not also reported as missing. */
+function runnerMode(vars: SidecarVars, problems: Problems): RunnerMode | undefined {
+  const need = (variable: keyof SidecarVars, why: string): string | undefined => {
+    const value = vars[variable];
+    if (value === undefined && !problems.has(variable)) problems.add(`${variable} is required when COMMAND_MODE is ${vars.COMMAND_MODE} (${why})`, variable);
+    return value === undefined ? undefined : String(value);
+  };
+  switch (vars.COMMAND_MODE) {
+    case 'direct':
+      return { kind: 'direct' };
+    case 'nsenter': {
+      const target = need('COMMAND_NSENTER_TARGET', 'a pid or a process name');
+      return target === undefined ? undefined : { kind: 'nsenter', target };
+    }
+    case 'kube-exec': {
+      const container = need('COMMAND_EXEC_CONTAINER', 'the MAAS container of this pod');
+      const pod = need('POD_NAME', 'this pod, from the downward API: metadata.name');
+      const namespace = need('POD_NAMESPACE', 'this pod\'s namespace, from the downward API: metadata.namespace');
+      const host = need('KUBERNETES_SERVICE_HOST', 'the API server; Kubernetes sets it in every pod');
+      const port = need('KUBERNETES_SERVICE_PORT', 'the API server\'s port; Kubernetes sets it in every pod');
+      const dir = vars.KUBE_SERVICE_ACCOUNT_DIR;
+      for (const file of ['token', 'ca.crt']) {
+        if (!existsSync(join(dir, file))) problems.add(`KUBE_SERVICE_ACCOUNT_DIR: ${join(dir, file)} is missing (COMMAND_MODE kube-exec needs the pod's service account token: is automountServiceAccountToken off?)`, 'KUBE_SERVICE_ACCOUNT_DIR');
+      }
+      if (container === undefined || pod === undefined || namespace === undefined || host === undefined || port === undefined || problems.has('KUBE_SERVICE_ACCOUNT_DIR')) return undefined;
+      return { kind: 'kube-exec', container, pod, namespace, serviceAccountDir: dir, apiServer: { host, port: Number(port) } };
+    }
+  }
 }
 
 const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';

@@ -1,16 +1,15 @@
 /**
- * The one way this project runs a command: execa with an argv array (never a shell), a timeout
- * that kills the whole process group, bounded output, and secrets scrubbed from anything that
- * is logged or put in an error. Two modes: run directly, or inside the MAAS container's
- * namespaces with nsenter (the pod shares its process namespace).
+ * The one way this project runs a command: an argv array (never a shell), a timeout, bounded
+ * output, and secrets scrubbed from anything that is logged or put in an error. Where the command
+ * runs is the mode's business: here (`direct`), inside the MAAS container's namespaces
+ * (`nsenter`, src/exec/local.ts), or in the MAAS container of this pod through the Kubernetes
+ * exec API (`kube-exec`, src/exec/kube-exec.ts).
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { execa } from 'execa';
 import type { Logger } from 'pino';
 import { ExecError } from '../errors.js';
 import { scrub } from '../util/scrub.js';
-
-export type RunnerMode = { readonly kind: 'direct' } | { readonly kind: 'nsenter'; /** A pid, or a process name to find in /proc. */ readonly target: string };
+import type { KubeExecTarget, Launcher, RunnerMode } from './launcher.js';
+import { localLauncher } from './local.js';
 
 export interface RunnerOptions {
   readonly mode: RunnerMode;
@@ -27,7 +26,7 @@ export interface RunRequest {
   readonly secrets?: readonly string[];
   /**
    * Standard input, for secrets a CLI can read there instead of from argv (never logged). The
-   * command runs in a session of its own, so it has no terminal to prompt on and reads stdin.
+   * command runs without a terminal to prompt on, so it reads stdin.
    */
   readonly input?: string;
   readonly timeoutMs?: number;
@@ -43,90 +42,42 @@ export interface RunResult {
 export type Runner = (request: RunRequest) => Promise<RunResult>;
 
 const COMMAND = /^[A-Za-z0-9_./-]{1,255}$/;
-const MAX_OUTPUT = 256 * 1024;
-/** How long a process group gets between SIGTERM and SIGKILL. */
-const KILL_GRACE_MS = 2_000;
-
-
 export function createRunner(options: RunnerOptions): Runner {
+  const launcher: Launcher = options.mode.kind === 'kube-exec' ? lazyKubeExec(options.mode) : localLauncher(options.mode, options.env);
   return async ({ command, args, secrets = [], input, timeoutMs = options.timeoutMs, signal }) => {
     if (!COMMAND.test(command)) throw new ExecError(`refusing to run "${command}": not a plain command name or path`, undefined, false);
     if (args.some((a) => a.includes('\0'))) throw new ExecError(`refusing to run ${command}: an argument holds a NUL byte`, undefined, false);
-    const argv = options.mode.kind === 'direct' ? [command, ...args] : [...(await nsenterPrefix(options.mode.target)), command, ...args];
-    const shown = scrub(argv.join(' '), secrets);
+    const argv = [command, ...args];
+    const shown = scrub(await launcher.describe(argv), secrets);
     const log = options.logger.child({ component: 'runner' });
     log.debug({ command: shown }, 'running command');
 
     const started = performance.now();
-    // Own process group, so a timeout or shutdown kills the command's children too.
-    const child = execa(argv[0] as string, argv.slice(1), {
-      reject: false,
-      ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
-      // A new session: its own process group, and no controlling terminal to prompt on.
-      detached: true,
-      cleanup: true,
-      maxBuffer: MAX_OUTPUT,
-      env: options.mode.kind === 'direct' ? { ...options.env } : {},
-      extendEnv: true,
-    });
-    const killGroup = (sig: NodeJS.Signals) => {
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, sig);
-        } catch {
-          // Already gone.
-        }
-      }
-    };
-    let timedOut = false;
-    let aborted = false;
-    const stopGroup = () => {
-      killGroup('SIGTERM');
-      setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      stopGroup();
-    }, timeoutMs);
-    const onAbort = () => {
-      aborted = true;
-      stopGroup();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const result = await child;
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-    // Whatever the leader did, leave no member of its group behind.
-    killGroup('SIGKILL');
-
-    const stdout = scrub(String(result.stdout ?? ''), secrets);
-    const stderr = scrub(String(result.stderr ?? ''), secrets);
+    const outcome = await launcher.launch({ argv, input, timeoutMs, signal });
     const seconds = (performance.now() - started) / 1000;
-    if (timedOut || aborted) {
-      log.warn({ command: shown, seconds, timedOut }, 'command stopped');
-      throw new ExecError(`${shown} ${timedOut ? `timed out after ${timeoutMs} ms` : 'was stopped'}`, undefined, timedOut);
+    switch (outcome.kind) {
+      case 'timed-out':
+      case 'stopped': {
+        const timedOut = outcome.kind === 'timed-out';
+        log.warn({ command: shown, seconds, timedOut }, 'command stopped');
+        throw new ExecError(`${shown} ${timedOut ? `timed out after ${timeoutMs} ms` : 'was stopped'}`, undefined, timedOut);
+      }
+      case 'not-started':
+        throw new ExecError(`${shown} could not start: ${scrub(outcome.reason, secrets)}`, undefined, false);
+      case 'exited': {
+        log.debug({ command: shown, exitCode: outcome.exitCode, seconds }, 'command finished');
+        return { exitCode: outcome.exitCode, stdout: scrub(outcome.stdout, secrets), stderr: scrub(outcome.stderr, secrets) };
+      }
     }
-    if (result.failed && result.exitCode === undefined) {
-      throw new ExecError(`${shown} could not start: ${scrub(result.shortMessage ?? 'unknown error', secrets)}`, undefined, false);
-    }
-    const exitCode = result.exitCode ?? 1;
-    log.debug({ command: shown, exitCode, seconds }, 'command finished');
-    return { exitCode, stdout, stderr };
   };
 }
 
-/** `nsenter` into the target's namespaces; the target pid is looked up on every run (it changes on restart). */
-async function nsenterPrefix(target: string): Promise<string[]> {
-  const pid = /^\d+$/.test(target) ? target : await findPid(target);
-  return ['nsenter', '--target', pid, '--mount', '--uts', '--ipc', '--net', '--pid', '--'];
-}
-
-async function findPid(name: string): Promise<string> {
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || entry === String(process.pid)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    const argv0 = cmdline.split('\0')[0] ?? '';
-    if (argv0 === name || argv0.endsWith(`/${name}`)) return entry;
-  }
-  throw new ExecError(`no process named "${name}" to enter (is shareProcessNamespace on?)`, undefined, false);
+/** The exec API client is loaded on first use: direct and nsenter sidecars never pay for it. */
+function lazyKubeExec(target: KubeExecTarget): Launcher {
+  let loaded: Promise<Launcher> | undefined;
+  const launcher = () => (loaded ??= import('./kube-exec.js').then((m) => m.kubeExecLauncher(target)));
+  return {
+    describe: async (argv) => (await launcher()).describe(argv),
+    launch: async (request) => (await launcher()).launch(request),
+  };
 }

@@ -112,8 +112,12 @@ export interface RunningProcess {
  * `exited` resolves and the group is cleared. Used for the CLI and for any other long-running
  * child a test starts.
  */
-export function spawnGroup(argv: readonly string[], env: NodeJS.ProcessEnv): { child: ChildProcess; exited: Promise<number | null>; stop: () => Promise<void> } {
-  const child = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+export function spawnGroup(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  options: { stdin?: 'ignore' | 'pipe' } = {},
+): { child: ChildProcess; exited: Promise<number | null>; stop: () => Promise<void> } {
+  const child = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, ...env }, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], detached: true });
   const pgid = child.pid;
   if (pgid !== undefined) groups.add(pgid);
   const exited = new Promise<number | null>((resolve) => {

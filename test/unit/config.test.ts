@@ -67,7 +67,7 @@ t.test('every problem in every variable is reported at once, required ones inclu
     loadRackConfig({ SIDECAR_LISTEN_PORT: 'true', COMMAND_MODE: 'shell', WATCH_WAIT_SECONDS: '600', LOG_LEVEL: 'loud', RACK_HOSTNAME: 'rack_a!', RECONCILE_SCHEDULE: 'often' }),
   );
   t.same(problems.sort(), [
-    'COMMAND_MODE must be one of: direct, nsenter (got "shell")',
+    'COMMAND_MODE must be one of: direct, nsenter, kube-exec (got "shell")',
     'LOG_LEVEL must be one of: fatal, error, warn, info, debug, trace (got "loud")',
     'RACK_HOSTNAME must be a host name label: 1 to 63 letters, digits or "-", not starting or ending with "-" (got "rack_a!")',
     'RECONCILE_SCHEDULE must be a cron expression, e.g. "*/30 * * * * *" (got "often")',
@@ -84,6 +84,28 @@ t.test('every problem in every variable is reported at once, required ones inclu
     'MAAS_TIMEOUT_SECONDS must be a whole number from 1 to 600 (got "1.5")',
     'SIDECAR_TOKEN_FILE is required (the bearer token racks present)',
   ]);
+});
+
+t.test('kube-exec names every variable it still needs, and a service account folder without a token', async (t) => {
+  const missing = problemsOf(() => loadRackConfig({ ...RACK_OK, COMMAND_MODE: 'kube-exec', KUBE_SERVICE_ACCOUNT_DIR: join(dir, 'no-sa') }));
+  t.same(missing.sort(), [
+    'COMMAND_EXEC_CONTAINER is required when COMMAND_MODE is kube-exec (the MAAS container of this pod)',
+    'KUBERNETES_SERVICE_HOST is required when COMMAND_MODE is kube-exec (the API server; Kubernetes sets it in every pod)',
+    "KUBERNETES_SERVICE_PORT is required when COMMAND_MODE is kube-exec (the API server's port; Kubernetes sets it in every pod)",
+    `KUBE_SERVICE_ACCOUNT_DIR: ${join(dir, 'no-sa', 'ca.crt')} is missing (COMMAND_MODE kube-exec needs the pod's service account token: is automountServiceAccountToken off?)`,
+    `KUBE_SERVICE_ACCOUNT_DIR: ${join(dir, 'no-sa', 'token')} is missing (COMMAND_MODE kube-exec needs the pod's service account token: is automountServiceAccountToken off?)`,
+    'POD_NAME is required when COMMAND_MODE is kube-exec (this pod, from the downward API: metadata.name)',
+    "POD_NAMESPACE is required when COMMAND_MODE is kube-exec (this pod's namespace, from the downward API: metadata.namespace)",
+  ]);
+  const invalid = problemsOf(() =>
+    loadRackConfig({ ...RACK_OK, COMMAND_MODE: 'kube-exec', COMMAND_EXEC_CONTAINER: 'MAAS Rack', POD_NAME: 'pod;id', POD_NAMESPACE: 'maas', KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', KUBE_SERVICE_ACCOUNT_DIR: dir }),
+  );
+  t.match(invalid, [/^COMMAND_EXEC_CONTAINER must be a Kubernetes name: .* \(got "MAAS Rack"\)$/, /^POD_NAME must be a pod name: .* \(got "pod;id"\)$/, /KUBE_SERVICE_ACCOUNT_DIR: .*ca.crt is missing/]);
+  await mkdir(join(dir, 'sa'), { recursive: true });
+  await writeFile(join(dir, 'sa', 'token'), 't');
+  await writeFile(join(dir, 'sa', 'ca.crt'), 'c');
+  const config = loadRackConfig({ ...RACK_OK, COMMAND_MODE: 'kube-exec', COMMAND_EXEC_CONTAINER: 'maas-rack', POD_NAME: 'maas-rack-x7k2p', POD_NAMESPACE: 'maas', KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', KUBE_SERVICE_ACCOUNT_DIR: join(dir, 'sa') });
+  t.same(config.runner, { kind: 'kube-exec', container: 'maas-rack', pod: 'maas-rack-x7k2p', namespace: 'maas', serviceAccountDir: join(dir, 'sa'), apiServer: { host: '10.96.0.1', port: 443 } });
 });
 
 /** A value each kind of rule rejects, for the plain-English check below. */
