@@ -1,7 +1,8 @@
 # The maas-sidecar image: `maas-sidecar region|rack|simulator|demo`.
-# BASE must provide Node.js 20 (node and npm) on Debian; the default is the public image, and the
-# image test passes a locally made base instead (no registry is reachable there).
-ARG BASE=node:20-bookworm-slim
+# BASE must provide the Node.js LTS named in .node-version (node and npm) on Debian; the default
+# is the public image, and the image test passes a locally made base instead (no registry is
+# reachable there).
+ARG BASE=node:26-bookworm-slim
 
 FROM ${BASE} AS build
 WORKDIR /src

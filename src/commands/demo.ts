@@ -7,16 +7,18 @@ import { parseFlags, portFlag } from '../util/args.js';
 const HELP = `Usage: maas-sidecar demo [options]
 
 Starts the MAAS API simulator, a region sidecar and rack sidecars as separate processes on
-127.0.0.1, shows each step as it happens (region up, admin and key, secret published, racks
-registered, gateway, range and DHCP converged), prints where to look and how to make drift, and
-runs until Ctrl-C, which stops everything. No root, no network, no setup beyond npm ci.
+127.0.0.1 and tells each step as it happens, in order, with the seconds since the start (region
+up, secret published, racks fetching it and registering, admin and key, gateway, range, DHCP
+primary and secondary), then one line: converged in N s. It prints where to look and how to make
+drift, tells each correction, and runs until Ctrl-C, which stops everything and removes the logs
+and state unless --keep is given. No root, no network, no setup beyond npm ci.
 
 Options:
   --racks N             rack sidecars to run, 1 to 8 (default 2)
   --simulator-port P    MAAS simulator port (default 0: a free port)
   --region-port P       region sidecar port (default 0: a free port)
   --rack-port-base P    first rack sidecar port, the others follow (default 0: free ports)
-  --keep                keep the state directory and logs after stopping
+  --keep                keep the logs and state after stopping (removed otherwise)
   -h, --help            show this help
 `;
 

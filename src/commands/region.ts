@@ -17,7 +17,7 @@ HTTP (SIDECAR_LISTEN_PORT): /healthz, /readyz (MAAS answering, bootstrapped, sec
   GET  /v1/region[?wait=S]   region URL, secret and generation (ETag; If-None-Match long-polls)
   GET  /v1/racks/<hostname>  what MAAS knows about a rack (registered, rackd, dhcpd, DHCP roles)
   POST /v1/reconcile         reconcile now
-  GET  /v1/status            loop state and conflicts
+  GET  /v1/status            readiness checks, secret generation, racks and DHCP roles, last reconcile, pending changes, conflicts (maas-sidecar status prints it)
 
 Exit codes: 0 after SIGTERM, 1 on failure, 2 on bad configuration.
 `;

@@ -58,6 +58,7 @@ export function sidecarEnvHelp(cli: string, container: string): [string, string]
     ['KUBE_SERVICE_ACCOUNT_DIR', `with kube-exec: the directory holding the service account's token and ca.crt (default ${SERVICE_ACCOUNT_DIR})`],
     ['COMMAND_TIMEOUT_SECONDS', `timeout of each ${cli} run, 1 to 3600; its whole process group is killed (default 120)`],
     ['LOG_LEVEL', `${LOG_LEVELS.join('|')} (default info)`],
+    ['LOG_FORMAT', 'json | pretty: JSON lines, or readable lines for a terminal through pino-pretty (default json; also --log-format)'],
   ];
 }
 
@@ -115,7 +116,7 @@ function runnerMode(vars: SidecarVars, problems: Problems): RunnerMode | undefin
       const port = need('KUBERNETES_SERVICE_PORT', 'the API server\'s port; Kubernetes sets it in every pod');
       const dir = vars.KUBE_SERVICE_ACCOUNT_DIR;
       for (const file of ['token', 'ca.crt']) {
-        if (!existsSync(join(dir, file))) problems.add(`KUBE_SERVICE_ACCOUNT_DIR: ${join(dir, file)} is missing (COMMAND_MODE kube-exec needs the pod's service account token: is automountServiceAccountToken off?)`, 'KUBE_SERVICE_ACCOUNT_DIR');
+        if (!existsSync(join(dir, file))) problems.add(`KUBE_SERVICE_ACCOUNT_DIR: ${join(dir, file)} is missing (COMMAND_MODE kube-exec needs the pod's service account token there: mount it, as deploy/ does with a projected volume)`, 'KUBE_SERVICE_ACCOUNT_DIR');
       }
       if (container === undefined || pod === undefined || namespace === undefined || host === undefined || port === undefined || problems.has('KUBE_SERVICE_ACCOUNT_DIR')) return undefined;
       return { kind: 'kube-exec', container, pod, namespace, serviceAccountDir: dir, apiServer: { host, port: Number(port) } };

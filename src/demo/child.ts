@@ -8,6 +8,12 @@ const CLI = fileURLToPath(new URL('../../bin/maas-sidecar.js', import.meta.url))
 export type LogLine = Record<string, unknown> & { msg?: string };
 
 /**
+ * The demo reads its children's log lines: JSON, with the info-level events, whatever the
+ * environment it was started in says (`LOG_FORMAT=pretty`, `LOG_LEVEL=warn`).
+ */
+const READABLE_LOGS = { LOG_FORMAT: 'json', LOG_LEVEL: 'info' } as const;
+
+/**
  * Children still running. Should the demo exit without stopping them (a second Ctrl-C exits at
  * once), they get SIGTERM on the way out: each exits on it whatever became of its pipes to us.
  */
@@ -35,7 +41,7 @@ export class DemoChild {
     env: NodeJS.ProcessEnv,
     logFile: string,
   ) {
-    this.process = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...READABLE_LOGS, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     stopChildrenOnExit();
     running.add(this.process);
     const log = createWriteStream(logFile, { flags: 'a' });
@@ -67,16 +73,6 @@ export class DemoChild {
 
   onLog(listener: (line: LogLine) => void): void {
     this.#listeners.push(listener);
-  }
-
-  /** Resolves with the first log line whose msg is `msg`. */
-  waitForLog(msg: string): Promise<LogLine> {
-    return new Promise((resolve, reject) => {
-      this.onLog((line) => {
-        if (line.msg === msg) resolve(line);
-      });
-      void this.exited.then((code) => reject(new Error(`${this.name} exited (code ${code}) before "${msg}"`)));
-    });
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */

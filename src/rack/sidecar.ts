@@ -7,10 +7,11 @@ import cron from 'node-cron';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { RackConfig } from '../config/rack.js';
-import type { RackStatus, RegionInfo } from '../protocol/v1.js';
+import { RackSidecarStatusSchema, type LastPass, type RackSidecarStatus, type RackStatus, type RegionInfo } from '../protocol/v1.js';
 import { createRunner, type Runner } from '../exec/runner.js';
 import { ReconcileLoop } from '../reconcile/loop.js';
 import { buildServer } from '../http/server.js';
+import { checkResults, readyChecks, type ProblemCheck } from '../http/health.js';
 import { createRackMetrics, recordPass, type RackMetrics } from '../telemetry/metrics.js';
 import { ExecError, NotConvergedError } from '../errors.js';
 import { backoffDelay, sleep } from '../util/backoff.js';
@@ -36,12 +37,23 @@ export class RackSidecar {
   #status: RackStatus | undefined;
   #unhealthySince: number | undefined;
   #confirmed = false;
+  #lastPass: LastPass = null;
   #watching: Promise<void> | undefined;
   #cronTask: ReturnType<typeof cron.schedule> | undefined;
   readonly #stopping = new AbortController();
   readonly #client: RegionClient;
   readonly #runner: Runner;
   readonly #now: () => number;
+  /** What /readyz checks, one by one; /v1/status shows the same with reasons. */
+  readonly #checks: Readonly<Record<string, ProblemCheck>> = {
+    region: () => (this.#regionReachable ? undefined : 'region sidecar not reachable'),
+    registered: () => (this.#confirmed ? undefined : 'rack not confirmed registered by MAAS'),
+    dhcp: () => this.#dhcpProblem(),
+    subnets: () => {
+      const missing = this.#missingSubnets();
+      return missing.length > 0 ? `no interface on ${missing.join(', ')}` : undefined;
+    },
+  };
 
   constructor(
     private readonly config: RackConfig,
@@ -56,6 +68,7 @@ export class RackSidecar {
       generationAgeSeconds: () => (this.#regionSeenAt === undefined ? undefined : (this.#now() - this.#regionSeenAt) / 1000),
       dhcpdState: () => this.#status?.dhcpd,
     });
+    const record = recordPass(this.metrics);
     this.loop = new ReconcileLoop({
       name: 'rack',
       pass: (signal) => this.#pass(signal),
@@ -64,30 +77,20 @@ export class RackSidecar {
       logger,
       // A half-run maas-rack must not outlive the sidecar: stopping aborts it (and its process group).
       abortOnStop: true,
-      onPass: recordPass(this.metrics),
+      onPass: (outcome) => {
+        record(outcome);
+        const error = outcome.ok ? {} : { error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error) };
+        this.#lastPass = { ok: outcome.ok, finishedAt: this.#now(), seconds: outcome.seconds, ...error };
+      },
     });
     this.app = buildServer({
       logger,
       registry,
       liveness: () => (this.loop.isWedged(30_000) ? 'rack loop wedged' : undefined),
-      readiness: {
-        region: () => {
-          if (!this.#regionReachable) throw new Error('region sidecar not reachable');
-        },
-        registered: () => {
-          if (!this.#confirmed) throw new Error('rack not confirmed registered by MAAS');
-        },
-        dhcp: () => {
-          const problem = this.#dhcpProblem();
-          if (problem) throw new Error(problem);
-        },
-        subnets: () => {
-          const missing = this.#missingSubnets();
-          if (missing.length > 0) throw new Error(`no interface on ${missing.join(', ')}`);
-        },
-      },
+      readiness: readyChecks(this.#checks),
     });
-    this.app.get('/v1/status', async () => this.status());
+    // Open, like /metrics: it holds nothing secret (no region URL, no secret, no token).
+    this.app.get('/v1/status', { schema: { response: { 200: RackSidecarStatusSchema } } }, async () => this.status());
   }
 
   async start(): Promise<string> {
@@ -106,21 +109,28 @@ export class RackSidecar {
     await this.app.close();
   }
 
-  /** What this rack knows, without secrets. */
-  status(): Record<string, unknown> {
+  /** What this rack knows, without secrets (GET /v1/status). */
+  status(): RackSidecarStatus {
     const { lastError, ...loop } = this.loop.state;
+    const checks = checkResults(this.#checks);
     return {
+      kind: 'rack',
+      now: this.#now(),
+      ready: checks.every((c) => c.ok),
+      checks,
       hostname: this.config.hostname,
       regionReachable: this.#regionReachable,
       generation: this.#region?.generation ?? null,
+      generationSince: this.#region === undefined ? null : (this.#regionSeenAt ?? null),
       registered: this.#confirmed,
       systemId: this.#status?.systemId ?? null,
       rackd: this.#status?.rackd ?? 'unknown',
       dhcpd: this.#status?.dhcpd ?? 'unknown',
-      subnets: this.#status?.subnets ?? [],
+      subnets: [...(this.#status?.subnets ?? [])],
       missingSubnets: this.#missingSubnets(),
       dhcpProblem: this.#dhcpProblem() ?? null,
       loop: { ...loop, ...(lastError === undefined ? {} : { lastError }) },
+      lastPass: this.#lastPass,
     };
   }
 
@@ -148,7 +158,7 @@ export class RackSidecar {
           this.#region = result.info;
           this.#regionSeenAt = this.#now();
           lastNotReady = undefined;
-          log.info({ generation: result.info.generation, url: result.info.url }, 'region generation changed');
+          log.info({ event: 'secret.fetched', generation: result.info.generation, url: result.info.url }, 'region generation changed');
           this.loop.trigger('region changed', { urgent: true });
         } else if (result.kind === 'notReady') {
           if (lastNotReady !== result.reason) log.info({ reason: result.reason }, 'region not ready');
@@ -187,7 +197,7 @@ export class RackSidecar {
       if (status && !isUnhealthy(status)) this.#setConfirmed(true);
       return;
     }
-    this.logger.info({ reason: decision.reason, generation: region.generation }, 'registering the rack');
+    this.logger.info({ event: 'rack.registering', reason: decision.reason, generation: region.generation }, 'registering the rack');
     this.#setConfirmed(false);
     await this.#register(region, signal);
     // The grace clock restarts: MAAS needs a moment to see the new rackd.
@@ -224,7 +234,7 @@ export class RackSidecar {
         throw new ExecError(`${this.config.rackCommand} register failed (exit ${result.exitCode}): ${result.stderr.trim().slice(0, 500) || result.stdout.trim().slice(0, 500)}`, result.exitCode, false);
       }
       this.metrics.registrations.inc({ result: 'success' });
-      this.logger.info({ seconds: (performance.now() - started) / 1000 }, 'rack registered');
+      this.logger.info({ event: 'rack.registered', seconds: (performance.now() - started) / 1000 }, 'rack registered');
     } catch (err) {
       this.metrics.registrations.inc({ result: err instanceof ExecError && err.timedOut ? 'timeout' : 'failure' });
       throw err;
@@ -244,7 +254,7 @@ export class RackSidecar {
       const status = await this.#fetchStatus(signal);
       if (status && !isUnhealthy(status)) {
         this.#setConfirmed(true);
-        this.logger.info({ systemId: status.systemId }, 'MAAS lists the rack with rackd running');
+        this.logger.info({ event: 'rack.confirmed', systemId: status.systemId }, 'MAAS lists the rack with rackd running');
         return;
       }
       await sleep(CONFIRM_POLL_MS, signal);

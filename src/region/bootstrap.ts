@@ -50,7 +50,7 @@ export async function obtainApiKey(runner: Runner, admin: AdminSpec, logger: Log
   const apikey = (extra: string[] = []) => runner({ command: admin.command, args: ['apikey', '--username', admin.username, ...extra], signal });
   let listed = await apikey();
   if (listed.exitCode !== 0 && listed.stderr.includes('User does not exist')) {
-    logger.info({ username: admin.username }, 'creating the MAAS admin user');
+    logger.info({ event: 'admin.creating', username: admin.username }, 'creating the MAAS admin user');
     // The password goes on stdin, never in argv (where /proc/<pid>/cmdline shows it): createadmin
     // prompts for it twice, and with no terminal getpass reads stdin. An empty --ssh-import stops
     // it prompting for SSH keys.
@@ -71,6 +71,16 @@ export async function obtainApiKey(runner: Runner, admin: AdminSpec, logger: Log
   const key = generated.exitCode === 0 ? firstKey(generated.stdout) : undefined;
   if (!key) throw new ExecError(`${admin.command} apikey --generate printed no key (exit ${generated.exitCode})`, generated.exitCode, false);
   return key;
+}
+
+/**
+ * `maas-region apikey --username U`, reading only: the user's first API key, or undefined when it
+ * has none. Never creates the user or a key (that is obtainApiKey's, at bootstrap).
+ */
+export async function readApiKey(runner: Runner, spec: { readonly command: string; readonly username: string }, signal?: AbortSignal): Promise<ApiKey | undefined> {
+  const listed = await runner({ command: spec.command, args: ['apikey', '--username', spec.username], ...(signal ? { signal } : {}) });
+  if (listed.exitCode !== 0) throw new ExecError(`${spec.command} apikey failed (exit ${listed.exitCode}): ${listed.stderr.trim()}`, listed.exitCode, false);
+  return firstKey(listed.stdout);
 }
 
 /** `users/?op=whoami`: the key must work and belong to an admin. */

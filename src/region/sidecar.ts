@@ -11,7 +11,8 @@ import type { ApiKey } from '../maas/api-key.js';
 import { createRunner } from '../exec/runner.js';
 import { ReconcileLoop } from '../reconcile/loop.js';
 import { buildServer } from '../http/server.js';
-import { createRegionMetrics, recordPass, type RegionMetrics } from '../telemetry/metrics.js';
+import { checkResults, readyChecks, type ProblemCheck } from '../http/health.js';
+import { createRegionMetrics, recordDeclaredDhcp, recordPass, type RegionMetrics } from '../telemetry/metrics.js';
 import { TerminalError } from '../errors.js';
 import { sleep, backoffDelay } from '../util/backoff.js';
 import { Publication } from './publication.js';
@@ -20,8 +21,11 @@ import { obtainApiKey, verifyAdminKey, waitForRegion } from './bootstrap.js';
 import { rackLookup, regionApi } from './api.js';
 import { reconcileNetwork } from './network/reconcile.js';
 import { watchReachability } from './reachability.js';
-import { toObservedRack } from './network/observe.js';
-import type { Conflict } from './network/plan.js';
+import { toObservedRack, toObservedSubnet } from './network/observe.js';
+import type { Action, Conflict } from './network/plan.js';
+import { describeAction } from './network/apply.js';
+import type { ObservedRack, ObservedSubnet } from './network/observed.js';
+import type { Change, LastPass, RackSummary, RegionStatus } from '../protocol/v1.js';
 
 const BOOTSTRAP_BACKOFF = { initialMs: 250, maxMs: 10_000 };
 
@@ -33,12 +37,21 @@ export class RegionSidecar {
   #client: MaasClient | undefined;
   #regionReachable = false;
   #conflicts: readonly Conflict[] = [];
+  #pending: readonly Change[] = [];
+  #lastPass: LastPass = null;
+  #racks: { readonly at: number; readonly list: readonly RackSummary[] } | undefined;
   readonly #anonymous: MaasClient;
   readonly #secret: SecretSource;
   readonly #stopping = new AbortController();
   #cronTask: ReturnType<typeof cron.schedule> | undefined;
   #bootstrap: Promise<void> | undefined;
   #reachability: Promise<void> | undefined;
+  /** What /readyz checks, one by one (region reachable, bootstrapped, secret published); /v1/status shows the same with reasons. */
+  readonly #checks: Readonly<Record<string, ProblemCheck>> = {
+    region: () => (this.#regionReachable ? undefined : 'region API not answering'),
+    bootstrap: () => (this.#client ? undefined : 'admin API key not obtained yet'),
+    secret: () => (this.publication.current ? undefined : 'region secret not published yet'),
+  };
 
   constructor(
     private readonly config: RegionConfig,
@@ -51,6 +64,8 @@ export class RegionSidecar {
         return since === undefined ? undefined : (Date.now() - since) / 1000;
       },
     });
+    // The declaration is loaded once, with the config: what it says of DHCP is known from the start.
+    recordDeclaredDhcp(this.metrics, config.network?.subnets ?? []);
     // One attempt per call: the bootstrap wait and the reachability probe do their own retrying.
     this.#anonymous = this.#newClient(undefined, 1);
     this.#secret = new SecretSource({
@@ -59,35 +74,29 @@ export class RegionSidecar {
       logger: logger.child({ component: 'secret' }),
       onStable: (secret) => {
         if (this.publication.publish(config.publicUrl, secret)) {
-          logger.info({ generation: this.publication.current?.generation }, 'region secret published');
+          logger.info({ event: 'secret.published', generation: this.publication.current?.generation }, 'region secret published');
           this.loop.trigger('secret changed');
         }
         this.#updateReady();
       },
     });
+    const record = recordPass(this.metrics);
     this.loop = new ReconcileLoop({
       name: 'region',
       pass: (signal) => this.#pass(signal),
       timeoutMs: config.reconcileTimeoutMs,
       backoff: { initialMs: 500, maxMs: 30_000 },
       logger,
-      onPass: recordPass(this.metrics),
+      onPass: (outcome) => {
+        record(outcome);
+        this.#lastPass = { ok: outcome.ok, finishedAt: Date.now(), seconds: outcome.seconds, ...(outcome.ok ? {} : { error: errorText(outcome.error) }) };
+      },
     });
     this.app = buildServer({
       logger,
       registry,
       liveness: () => (this.loop.isWedged(30_000) ? 'reconcile loop wedged' : undefined),
-      readiness: {
-        region: () => {
-          if (!this.#regionReachable) throw new Error('region API not answering');
-        },
-        bootstrap: () => {
-          if (!this.#client) throw new Error('admin API key not obtained yet');
-        },
-        secret: () => {
-          if (!this.publication.current) throw new Error('region secret not published yet');
-        },
-      },
+      readiness: readyChecks(this.#checks),
     });
     this.app.register(regionApi, {
       prefix: '/v1',
@@ -150,12 +159,12 @@ export class RegionSidecar {
         );
         // An answer is an answer: no need to wait for the reachability probe's next check.
         this.#setReachable(true);
-        log.info({ version: version.version }, 'region answers');
+        log.info({ event: 'region.answered', version: version.version }, 'region answers');
         const apiKey = this.config.admin.kind === 'apiKey' ? this.config.admin.apiKey : await this.#keyFromCli(signal);
         const client = this.#newClient(apiKey);
         const username = await verifyAdminKey(client, signal);
         this.#client = client;
-        log.info({ username }, 'bootstrapped: admin API key verified');
+        log.info({ event: 'admin.key_verified', username }, 'bootstrapped: admin API key verified');
         this.#updateReady();
         this.loop.start();
         this.#cronTask = cron.schedule(this.config.schedule, () => this.loop.trigger('schedule'));
@@ -186,27 +195,37 @@ export class RegionSidecar {
     if (!client) throw new Error('not bootstrapped');
     const log = this.logger.child({ component: 'reconcile', runId: `${Date.now().toString(36)}` });
     if (!this.config.network) {
-      this.#recordRacks((await client.listRackControllers(signal)).map(toObservedRack));
+      const [racks, subnets] = await Promise.all([client.listRackControllers(signal), client.listSubnets(signal)]);
+      this.#recordRacks(racks.map(toObservedRack), subnets.map(toObservedSubnet));
       return;
     }
     const result = await reconcileNetwork(
-      { client, desired: this.config.network, logger: log, onApplied: (action) => this.metrics.drift.inc({ field: action.field }) },
+      {
+        client,
+        desired: this.config.network,
+        logger: log,
+        onApplied: (action) => this.metrics.drift.inc({ field: action.field }),
+        onPending: (actions) => {
+          this.#pending = actions.map(toChange);
+        },
+      },
       signal,
     );
-    this.#recordRacks(result.observed.racks);
+    this.#recordRacks(result.observed.racks, result.observed.subnets);
     this.#conflicts = result.conflicts;
     this.metrics.conflicts.reset();
     for (const conflict of result.conflicts) this.metrics.conflicts.inc({ kind: conflict.kind });
-    for (const conflict of result.conflicts) log.warn({ kind: conflict.kind, cidr: conflict.cidr, detail: conflict.message }, 'conflict left for a person');
+    for (const conflict of result.conflicts) log.warn({ event: 'conflict.found', kind: conflict.kind, cidr: conflict.cidr, detail: conflict.message }, 'conflict left for a person');
     for (const subnet of this.config.network.subnets) {
       const observed = result.observed.subnets.find((s) => s.cidr === subnet.cidr);
       this.metrics.dhcpEnabled.set({ cidr: subnet.cidr }, observed?.vlan.dhcpOn ? 1 : 0);
     }
   }
 
-  #recordRacks(racks: readonly { rackd: string }[]): void {
+  #recordRacks(racks: readonly ObservedRack[], subnets: readonly ObservedSubnet[]): void {
     this.metrics.racksKnown.set(racks.length);
     this.metrics.racksHealthy.set(racks.filter((r) => r.rackd === 'running').length);
+    this.#racks = { at: Date.now(), list: racks.map((rack) => rackSummary(rack, subnets)) };
   }
 
   #setReachable(reachable: boolean, reason?: string): void {
@@ -223,20 +242,55 @@ export class RegionSidecar {
     this.metrics.regionReady.set(this.#isReady() ? 1 : 0);
   }
 
-  /** Region reachable, bootstrapped, secret published: what /readyz checks one by one. */
+  /** Every /readyz check passes. */
   #isReady(): boolean {
-    return this.#regionReachable && this.#client !== undefined && this.publication.current !== undefined;
+    return Object.values(this.#checks).every((check) => check() === undefined);
   }
 
-  #status(): Record<string, unknown> {
+  /** GET /v1/status: what a person asks with `maas-sidecar status`. Never the secret. */
+  #status(): RegionStatus {
     const { lastError, ...loop } = this.loop.state;
+    const published = this.publication.current;
     return {
+      kind: 'region',
+      now: Date.now(),
       ready: this.#isReady(),
+      checks: checkResults(this.#checks),
       regionReachable: this.#regionReachable,
       bootstrapped: this.#client !== undefined,
-      generation: this.publication.current?.generation ?? null,
+      network: this.config.network !== undefined,
+      generation: published?.generation ?? null,
+      generationSince: published?.since ?? null,
+      publishedUrl: published?.url ?? null,
       loop: { ...loop, ...(lastError === undefined ? {} : { lastError }) },
-      conflicts: this.#conflicts,
+      lastPass: this.#lastPass,
+      racks: [...(this.#racks?.list ?? [])],
+      racksObservedAt: this.#racks?.at ?? null,
+      pending: [...this.#pending],
+      conflicts: [...this.#conflicts],
     };
   }
+}
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+const toChange = (action: Action): Change => ({ kind: action.kind, field: action.field, description: describeAction(action) });
+
+/** A rack as the pass saw it: its services, and its DHCP role on each subnet it has an interface on. */
+function rackSummary(rack: ObservedRack, subnets: readonly ObservedSubnet[]): RackSummary {
+  return {
+    hostname: rack.hostname,
+    systemId: rack.systemId,
+    rackd: rack.rackd,
+    dhcpd: rack.dhcpd,
+    subnets: subnets
+      .filter((s) => rack.vlanIds.includes(s.vlan.id))
+      .map((s) => ({
+        cidr: s.cidr,
+        vid: s.vlan.vid,
+        dhcpOn: s.vlan.dhcpOn,
+        gatewayIp: s.gatewayIp,
+        role: s.vlan.primaryRack === rack.systemId ? 'primary' : s.vlan.secondaryRack === rack.systemId ? 'secondary' : 'none',
+      })),
+  };
 }

@@ -1,6 +1,22 @@
+import { createRequire } from 'node:module';
+import { isatty } from 'node:tty';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
+
+/** `json` (one object a line, for machines) or `pretty` (pino-pretty, for a person at a terminal). */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+let defaultFormat: LogFormat = 'json';
+
+/**
+ * The format of every logger made without one: the CLI sets it once from `--log-format` or
+ * `LOG_FORMAT`, before the command runs (the commands make their loggers themselves).
+ */
+export function setDefaultLogFormat(format: LogFormat): void {
+  defaultFormat = format;
+}
 
 /**
  * Fixed at build time, never derived from input (pino's advice). Explicit serializers keep most
@@ -65,11 +81,25 @@ export const SERIALIZERS = { req: serializeRequest } as const;
 export interface LoggerOptions {
   readonly level?: string;
   readonly name?: string;
-  /** Where JSON lines go; stdout when absent. Tests pass a sink to assert on lines. */
+  /** Where lines go; stdout when absent. Tests pass a sink to assert on lines. */
   readonly destination?: DestinationStream;
+  /** Default: what setDefaultLogFormat() chose (json unless told). */
+  readonly format?: LogFormat;
 }
 
+/**
+ * pino redacts and serializes first; pretty mode only rewrites each finished JSON line, so what
+ * is redacted in JSON is redacted in pretty output too.
+ */
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const pretty = (options.format ?? defaultFormat) === 'pretty';
+  let destination: DestinationStream;
+  if (options.destination === undefined) destination = stdoutDestination(pretty ? prettifier(isatty(1)) : undefined);
+  else if (pretty) {
+    const sink = options.destination;
+    const prettify = prettifier(false);
+    destination = { write: (line: string) => sink.write(prettify(line)) };
+  } else destination = options.destination;
   return pino(
     {
       level: options.level ?? 'info',
@@ -78,8 +108,24 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       serializers: { ...SERIALIZERS },
       base: { pid: process.pid },
     },
-    options.destination ?? stdoutDestination(),
+    destination,
   );
+}
+
+type PinoPrettyModule = typeof import('pino-pretty');
+
+/**
+ * A JSON line → a line for people. pino-pretty is loaded here, on first use, so a JSON logger
+ * (the default, in every pod) never pays for loading it. Times are local, `pid`/`hostname` left out.
+ */
+function prettifier(colorize: boolean): (line: string) => string {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as PinoPrettyModule;
+  return pretty.prettyFactory({
+    colorize: colorize && pretty.isColorSupported,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    singleLine: true,
+  });
 }
 
 /** For each stdout destination made here: how many bytes it holds unwritten (0 once stdout is gone). */
@@ -94,7 +140,7 @@ const unwritten = new WeakMap<object, () => number>();
  * synchronous flush at exit: the commands wait, with a deadline, for what is unwritten to drain
  * before they exit (`flushLogger`); what a forced exit cuts short is lost rather than hanging.
  */
-function stdoutDestination(): DestinationStream {
+function stdoutDestination(transform?: (line: string) => string): DestinationStream {
   const destination = pino.destination({ dest: 1, sync: false });
   destination.flushSync = () => undefined;
   let pending = 0;
@@ -102,8 +148,9 @@ function stdoutDestination(): DestinationStream {
   const write = destination.write.bind(destination);
   // pino swaps `write` for a no-op after an EPIPE; until then, count what goes in and comes out.
   destination.write = (chunk: string) => {
-    pending += Buffer.byteLength(chunk);
-    return write(chunk);
+    const text = transform ? transform(chunk) : chunk;
+    pending += Buffer.byteLength(text);
+    return write(text);
   };
   destination.on('write', (bytes: number) => {
     pending = Math.max(0, pending - bytes);

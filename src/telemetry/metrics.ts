@@ -33,6 +33,16 @@ export function recordPass(metrics: ReturnType<typeof commonMetrics>) {
   };
 }
 
+/**
+ * Records what the declared network says of DHCP, one series per declared subnet and no other
+ * (the label stays bounded); call it whenever the declaration is loaded. Subnets no longer declared
+ * lose their series.
+ */
+export function recordDeclaredDhcp(metrics: Pick<RegionMetrics, 'dhcpDeclared'>, subnets: readonly { readonly cidr: string; readonly dhcp: boolean }[]): void {
+  metrics.dhcpDeclared.reset();
+  for (const subnet of subnets) metrics.dhcpDeclared.set({ cidr: subnet.cidr }, subnet.dhcp ? 1 : 0);
+}
+
 /** Metrics both sidecars have: reconcile passes, MAAS/HTTP rejects, loop state. */
 function commonMetrics(registry: Registry) {
   const reconcileTotal = new Counter({ name: 'maas_sidecar_reconcile_total', help: 'Reconcile passes by result.', labelNames: ['result'] as const, registers: [registry] });
@@ -92,6 +102,8 @@ export function createRegionMetrics(registry: Registry, sources: RegionGaugeSour
     racksKnown: new Gauge({ name: 'maas_sidecar_racks_known', help: 'Rack controllers MAAS knows.', registers: [registry] }),
     racksHealthy: new Gauge({ name: 'maas_sidecar_racks_healthy', help: 'Rack controllers whose rackd is running.', registers: [registry] }),
     dhcpEnabled: new Gauge({ name: 'maas_sidecar_dhcp_enabled', help: '1 when DHCP is on for the VLAN of a declared subnet.', labelNames: ['cidr'] as const, registers: [registry] }),
+    /** Set from the declaration when it is loaded (recordDeclaredDhcp), so MaasDhcpOff can leave out subnets declared off. */
+    dhcpDeclared: new Gauge({ name: 'maas_sidecar_dhcp_declared', help: '1 when the declared network turns DHCP on for a subnet, 0 when it declares it off.', labelNames: ['cidr'] as const, registers: [registry] }),
     /** Feed for MaasClient's onRequest. */
     observeRequest(event: RequestEvent): void {
       maasRequests.inc({ endpoint: event.endpoint, status: String(event.status) });

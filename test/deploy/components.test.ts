@@ -11,7 +11,7 @@ import YAML from 'yaml';
 import { REPO, type K8sObject } from '../helpers/k8s.js';
 import { everyCombination, renderKustomization } from './render.js';
 
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass', 'StorageClass', 'PersistentVolume']);
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass', 'StorageClass', 'PersistentVolume', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
 
 interface PodSpec {
   containers: { name: string; image: string }[];
@@ -75,4 +75,7 @@ t.test('the component objects follow an overlay that moves the namespace', async
   const objects = renderKustomization({ resources: ['deploy/overlays/production'], components: ['deploy/components/provisioning-bridge'], namespace: 'maas-lab' });
   const stray = objects.filter((o) => !CLUSTER_SCOPED.has(o.kind) && o.metadata.namespace !== 'maas-lab').map((o) => `${o.kind}/${o.metadata.name}`);
   t.same(stray, []);
+  const subjects = objects.filter((o) => o.kind === 'RoleBinding').flatMap((o) => (o as K8sObject & { subjects: { name: string; namespace?: string }[] }).subjects);
+  t.ok(subjects.length >= 2);
+  for (const s of subjects) t.equal(s.namespace, 'maas-lab', `RoleBinding subject ${s.name} follows the namespace`);
 });

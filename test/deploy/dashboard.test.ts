@@ -131,15 +131,12 @@ t.test('every metric the dashboard and the alerts name is exported by a running 
     }
   }
   const PROMETHEUS = new Set(['up']); // made by Prometheus for every target
-  // Named by MaasDhcpOff for when the sidecar exports it (docs/runbook.md#maasdhcpoff).
-  const PENDING = new Set(['maas_sidecar_dhcp_declared']);
 
   const fromDashboard = new Set(queries.flatMap(({ target }) => metricNames(target.expr)));
   for (const name of fromDashboard) t.ok(exported.has(name) || PROMETHEUS.has(name), `dashboard: ${name} is exported`);
 
   const rule = render('production').find((o) => o.kind === 'PrometheusRule') as unknown as { spec: { groups: { rules: { alert: string; expr: string }[] }[] } };
   for (const r of rule.spec.groups.flatMap((g) => g.rules)) {
-    for (const name of metricNames(r.expr)) t.ok(exported.has(name) || PROMETHEUS.has(name) || PENDING.has(name), `${r.alert}: ${name} is exported`);
+    for (const name of metricNames(r.expr)) t.ok(exported.has(name) || PROMETHEUS.has(name), `${r.alert}: ${name} is exported`);
   }
-  t.notOk(exported.has('maas_sidecar_dhcp_declared') && PENDING.size > 0, 'once the sidecar exports maas_sidecar_dhcp_declared, drop it from PENDING');
 });

@@ -20,7 +20,9 @@ t.test('the linter is live: it reports a broken Dockerfile', async (t) => {
 
 t.test('the sidecar image is non-root, has nsenter, and takes its base as a build argument', async (t) => {
   const text = await readFile(`${REPO}Dockerfile`, 'utf8');
-  t.match(text, /^ARG BASE=node:20-bookworm-slim$/m);
+  const lts = (await readFile(`${REPO}.node-version`, 'utf8')).trim();
+  t.match(text, new RegExp(`^ARG BASE=node:${lts}-bookworm-slim$`, 'm'), 'the base is the Node.js LTS of .node-version');
+  t.equal(JSON.parse(await readFile(`${REPO}package.json`, 'utf8')).engines.node, `>=${lts}`, 'and so is engines');
   t.match(text, /^USER 65532:65532$/m);
   t.match(text, /util-linux/);
   t.match(text, /^ENTRYPOINT \["node", "\/app\/bin\/maas-sidecar\.js"\]$/m);

@@ -10,7 +10,7 @@ interface Container {
   name: string;
   image: string;
   args?: string[];
-  env?: { name: string; value?: string }[];
+  env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
   ports?: { name?: string; containerPort: number }[];
   livenessProbe?: { httpGet?: { path: string; port: string | number } };
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
@@ -19,7 +19,10 @@ interface Container {
 
 interface PodSpec {
   containers: Container[];
-  volumes?: { name: string; configMap?: { name: string } }[];
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  shareProcessNamespace?: boolean;
+  volumes?: { name: string; configMap?: { name: string }; projected?: { sources: { serviceAccountToken?: unknown }[] } }[];
 }
 
 const podSpec = (o: K8sObject) => (o.spec as { template?: { spec: PodSpec } } | undefined)?.template?.spec;
@@ -37,7 +40,8 @@ for (const overlay of OVERLAYS) {
   t.test(`${overlay}: the sidecars' env, ports and probes agree with the code`, async (t) => {
     const objects = render(overlay);
     for (const [role, help] of [['region', REGION_ENV_HELP], ['rack', RACK_ENV_HELP]] as const) {
-      const known = new Set(help.map(([name]) => name));
+      // A help row may name several variables ("POD_NAME, POD_NAMESPACE").
+      const known = new Set(help.flatMap(([name]) => name.split(/,\s*/)));
       const found = sidecars(objects, role);
       t.equal(found.length, 1, `one ${role} sidecar`);
       for (const { container } of found) {
@@ -47,6 +51,36 @@ for (const overlay of OVERLAYS) {
         t.same(container.livenessProbe?.httpGet, { path: '/healthz', port: 'sidecar' });
         t.same(container.readinessProbe?.httpGet, { path: '/readyz', port: 'sidecar' });
       }
+    }
+  });
+
+  // systemd stays PID 1 in the MAAS containers: no shared process namespace, no nsenter; the
+  // sidecar runs maas-region / maas-rack through the exec API with its own pod's identity.
+  t.test(`${overlay}: the sidecars run MAAS commands in their MAAS container through the exec API`, async (t) => {
+    const objects = render(overlay);
+    const roleBindings = objects.filter((o) => o.kind === 'RoleBinding') as (K8sObject & { roleRef: { kind: string; name: string }; subjects: { kind: string; name: string }[] })[];
+    for (const [role, maasImage] of [['region', 'maas-region'], ['rack', 'maas-rack']] as const) {
+      const { owner, container } = sidecars(objects, role)[0]!;
+      const spec = podSpec(owner)!;
+      const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e]));
+      t.equal(env.COMMAND_MODE?.value, 'kube-exec', `${role}: COMMAND_MODE`);
+      t.notOk(env.COMMAND_NSENTER_TARGET, `${role}: no nsenter target`);
+      t.notOk(spec.shareProcessNamespace, `${role}: no shared process namespace`);
+      const target = spec.containers.find((c) => c.name === env.COMMAND_EXEC_CONTAINER?.value);
+      t.ok(target && target !== container && target.image.includes(`/${maasImage}:`), `${role}: COMMAND_EXEC_CONTAINER names the ${maasImage} container of its own pod`);
+      t.same(env.POD_NAME?.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } }, `${role}: POD_NAME from the downward API`);
+      t.same(env.POD_NAMESPACE?.valueFrom, { fieldRef: { fieldPath: 'metadata.namespace' } }, `${role}: POD_NAMESPACE from the downward API`);
+      // The token: not automounted (it would reach the MAAS container too), projected into the sidecar only.
+      t.equal(spec.automountServiceAccountToken, false, `${role}: no automounted token`);
+      const tokenVolumes = (spec.volumes ?? []).filter((v) => v.projected?.sources.some((s) => s.serviceAccountToken)).map((v) => v.name);
+      t.equal(tokenVolumes.length, 1, `${role}: one projected token volume`);
+      for (const c of spec.containers) {
+        const mount = (c.volumeMounts ?? []).find((m) => tokenVolumes.includes(m.name));
+        if (c === container) t.equal(mount?.mountPath, '/var/run/secrets/kubernetes.io/serviceaccount', `${role}: the sidecar has its token where in-cluster clients look`);
+        else t.notOk(mount, `${role}: ${c.name} has no token`);
+      }
+      t.equal(spec.serviceAccountName, `maas-${role}-sidecar`, `${role}: its own service account`);
+      t.ok(roleBindings.some((b) => b.roleRef.name === 'maas-sidecar-exec' && b.subjects.some((s) => s.kind === 'ServiceAccount' && s.name === spec.serviceAccountName)), `${role}: its service account may exec`);
     }
   });
 

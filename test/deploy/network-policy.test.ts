@@ -1,12 +1,15 @@
 /**
  * The rendered NetworkPolicies, evaluated (netpol.ts) against a table of connections: racks (host
  * network, so only their node's address identifies them) reach MAAS RPC and the region sidecar,
- * Prometheus reaches /metrics, nobody else reaches the region secret; in every overlay and every
+ * Prometheus reaches /metrics, nobody else reaches the region secret, both sidecars reach the
+ * Kubernetes API server (pods/exec) and PostgreSQL reaches nothing; in every overlay and every
  * combination with the components. The evaluator is checked first against the Kubernetes semantics.
  */
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
+import YAML from 'yaml';
 import { REPO, type K8sObject } from '../helpers/k8s.js';
 import { allowed, inCidr, policyProblems, selecting, type Address, type Cluster, type NetworkPolicy, type Pod } from './netpol.js';
 import { everyCombination, renderKustomization, renderPath, type Rendering } from './render.js';
@@ -147,7 +150,11 @@ function table(rendering: Rendering) {
   // Labelled like a rack, in the MAAS namespace, but on the pod network: the old policy let it in.
   const impostor: Pod = { name: 'impostor-0', namespace: region.namespace, labels: { ...rack.labels }, ip: '10.244.9.10' };
   const external: Address = { ip: '203.0.113.50' };
-  const rows: [string, Pod | Address, Pod, number, boolean][] = [
+  // The API server as policies see it: an endpoint address (a control-plane node; NetworkPolicy is
+  // applied after the kubernetes Service's address is translated) and the Service address itself.
+  const apiServer: Address = { ip: addressIn(nodeCidr, 1) };
+  const apiService: Address = { ip: '10.96.0.1' };
+  const rows: [string, Pod | Address, Pod | Address, number, boolean][] = [
     ['rack (host network, node IP) → region 5240 (API)', rack, region, 5240, true],
     ['rack → region 5250 (first RPC port)', rack, region, 5250, true],
     ['rack → region 5261 (RPC)', rack, region, 5261, true],
@@ -170,6 +177,15 @@ function table(rendering: Rendering) {
     ['an address outside the cluster → region sidecar', external, region, regionSidecar, false],
     ['region → PostgreSQL 5432', region, postgres, 5432, true],
     ['region → region 5241 (region RPC between replicas)', { ...region, name: 'maas-region-1', ip: '10.244.0.99' }, region, 5241, true],
+    // Egress. The sidecars reach the API server for pods/exec (COMMAND_MODE=kube-exec).
+    ['region sidecar → API server endpoint 6443 (pods/exec)', region, apiServer, 6443, true],
+    ['region sidecar → the kubernetes Service 443', region, apiService, 443, true],
+    ['rack sidecar (host network) → API server endpoint 6443', rack, apiServer, 6443, true],
+    ['region → an address outside the cluster 443 (MAAS: image mirrors, BMCs)', region, external, 443, true],
+    ['PostgreSQL → API server endpoint 6443', postgres, apiServer, 6443, false],
+    ['PostgreSQL → the kubernetes Service 443', postgres, apiService, 443, false],
+    ['PostgreSQL → region 5240', postgres, region, 5240, false],
+    ['PostgreSQL → an address outside the cluster 443', postgres, external, 443, false],
   ];
   return { rows, nodeCidr, nodeIp, pods };
 }
@@ -222,4 +238,29 @@ t.test('the region sidecar listens on the port the policies name', async (t) => 
     const listen = Number(region.env?.find((e) => e.name === 'SIDECAR_LISTEN_PORT')?.value ?? 8080);
     t.equal(region.ports?.find((p) => p.name === 'sidecar')?.containerPort, listen, rendering.name);
   }
+});
+
+/**
+ * docs/deploy.md's answer for clusters that deny egress by default: its `maas-region-to-apiserver`
+ * policy, as printed there, lets the region sidecar reach the API server endpoints and nothing more.
+ */
+t.test('with egress denied by default, the guide\'s maas-region-to-apiserver lets the region sidecar reach the API server', async (t) => {
+  const guide = readFileSync(join(REPO, 'docs/deploy.md'), 'utf8');
+  const block = [...guide.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((y) => y.includes('name: maas-region-to-apiserver'));
+  t.ok(block, 'the guide shows the policy');
+  const snippet = YAML.parse(block ?? '{}') as NetworkPolicy;
+  t.same(policyProblems(snippet), [], 'it would pass the API server');
+  const objects = renderPath(join(REPO, 'deploy/overlays/production'));
+  const namespace = objects.find((o) => o.kind === 'Namespace')!.metadata.name;
+  const denyAll: NetworkPolicy = { kind: 'NetworkPolicy', metadata: { name: 'default-deny-egress', namespace }, spec: { podSelector: {}, policyTypes: ['Egress'] } };
+  const pods = podsOf(objects, addressIn(nodeCidrOf(objects), 10));
+  const region = pods['maas-region']!;
+  const endpoint = (snippet.spec.egress?.[0]?.to?.[0]?.ipBlock?.cidr ?? '').split('/')[0] ?? '';
+  const port = Number(snippet.spec.egress?.[0]?.ports?.[0]?.port);
+  const without: Cluster = { namespaces: namespacesOf(objects), policies: [...policiesOf(objects), denyAll] };
+  const withIt: Cluster = { ...without, policies: [...without.policies, { ...snippet, metadata: { ...snippet.metadata, namespace } }] };
+  t.notOk(allowed(without, region, { ip: endpoint }, port).allowed, 'egress denied by default: the sidecar cannot reach the API server');
+  t.ok(allowed(withIt, region, { ip: endpoint }, port).allowed, `with the policy: it reaches ${endpoint}:${port}`);
+  t.notOk(allowed(withIt, region, { ip: '203.0.113.50' }, 443).allowed, 'and nothing else it was denied');
+  t.notOk(allowed(withIt, pods['maas-postgres']!, { ip: endpoint }, port).allowed, 'PostgreSQL gains nothing');
 });

