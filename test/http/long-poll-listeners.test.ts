@@ -25,7 +25,9 @@ t.test('1,000 open long-polls raise no warning and leave no listener behind', as
   t.ok(answers.every((r) => r.statusCode === 200 && r.json().secret === 'cd'.repeat(16)), 'every watcher got the new secret');
   // A warning is emitted on the next tick; let it arrive before looking.
   await new Promise((resolve) => setImmediate(resolve));
-  t.same(warnings.map((w) => `${w.name}: ${w.message}`), []);
+  // On Node 26 tap's own module loader (module.register) draws a DeprecationWarning: not ours.
+  const ours = warnings.filter((w) => !(w.name === 'DeprecationWarning' && w.message.includes('module.register()')));
+  t.same(ours.map((w) => `${w.name}: ${w.message}`), []);
   t.ok(getEventListeners(closing.signal, 'abort').length <= 1, 'nothing left on the closing signal');
 });
 
