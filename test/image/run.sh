@@ -56,28 +56,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The Debian mirror this machine's apt uses (never one written here): the first URIs of a
-# deb822 source for the main archive, or the first `deb` line of sources.list.
-apt_mirror() {
-  local uri
-  uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null)
-  [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 !~ /security/ {for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) {print $i; exit}}' /etc/apt/sources.list 2>/dev/null)
-  [ -n "$uri" ] && echo "$uri"
-}
-
-# 1. The base: a Debian rootfs (cached between runs on this machine, by its package list) plus
-# the Node.js LTS, which links libatomic.
-cache=${MAAS_IMAGE_CACHE:-/var/cache/maas-sidecar-image}
-include=libatomic1
-rootfs="$cache/rootfs-$include"
-mkdir -p "$cache"
-if [ ! -f "$rootfs/.complete" ]; then
-  rm -rf "$rootfs"
-  mirror=$(apt_mirror) || { echo "not ok - no Debian mirror in this machine's apt sources"; failed=1; finish; exit 1; }
-  debootstrap --variant=minbase --include="$include" bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
-    { tail -20 "$work/debootstrap.log"; echo "not ok - debootstrap"; failed=1; finish; exit 1; }
-  touch "$rootfs/.complete"
-fi
+# 1. The base: a Debian rootfs (test/image/rootfs.sh, cached) plus the Node.js LTS.
+rootfs=$(bash test/image/rootfs.sh) || { echo "not ok - the Debian rootfs (debootstrap)"; failed=1; finish; exit 1; }
 node_major=$(tr -d ' \n' <.node-version)
 node_dir=$(bash test/helpers/node-lts.sh) || { echo "not ok - Node.js $node_major from the npm registry"; failed=1; finish; exit 1; }
 node_bin="$node_dir/node"
@@ -101,7 +81,7 @@ tar -C "$work/base" -cf "$work/base.tar" .
 dockerd --bridge=none --iptables=false --ip6tables=false --data-root "$work/data" --exec-root "$work/exec" \
   --pidfile "$work/docker.pid" -H "$DOCKER_HOST" >"$work/dockerd.log" 2>&1 &
 for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
-check "dockerd starts without bridge or iptables" docker info
+check "dockerd starts without bridge or iptables" sh -c "docker info >/dev/null"
 
 docker import "$work/base.tar" maas-sidecar-test-base:latest >/dev/null
 check "the local base runs Node.js $node_major (.node-version)" sh -c "docker run --rm --network host maas-sidecar-test-base:latest node --version | grep -q '^v$node_major\.'"
