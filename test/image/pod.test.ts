@@ -62,6 +62,16 @@ async function systemdIsPid1(t: Test, pod: RunningPod, container: string): Promi
   t.ok(state, `${container}: systemd reached ${state}`);
 }
 
+/** The sidecar's /readyz answering 200 (its probe, as the kubelet would ask); its log if it never does. */
+async function sidecarReady(pod: RunningPod, container: string, port: number): Promise<void> {
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, {
+    what: `${container} ready`,
+    timeoutMs: scaled(90_000),
+  }).catch(async (err: Error) => {
+    throw new Error(`${err.message}\n${container} log:\n${await pod.logs(container).catch(() => '(none)')}`);
+  });
+}
+
 /** What the MAAS stand-ins recorded of each run: the command, and PID 1 as they saw it. */
 async function standinRuns(pod: RunningPod, container: string): Promise<{ command: string; sub: string; pid1: string }[]> {
   const text = await docker(['exec', pod.ids.get(container) as string, 'cat', '/run/maas-standin.log']).catch(() => '');
@@ -82,21 +92,23 @@ t.test('region and rack pods as a kubelet runs them: systemd is PID 1, and kube-
     argv: (argv) => ['docker', 'exec', '-i', maasContainers.get(`${pod}/${container}`) as string, ...argv],
   });
   const api = await startKubeApi(t, { containers: [viaDocker('maas-region-0', 'maas-region'), viaDocker('maas-rack-pod', 'maas-rack')] });
-  const serviceEnv = { KUBERNETES_SERVICE_HOST: api.host, KUBERNETES_SERVICE_PORT: String(api.port) };
-  const data = podData(api.caCert);
+  // What the kubelet gives every pod: the API server's address, the secrets, the bound token.
+  const common = {
+    namespace: 'maas',
+    images: localImages,
+    data: podData(api.caCert),
+    serviceAccountToken: api.token,
+    serviceEnv: { KUBERNETES_SERVICE_HOST: api.host, KUBERNETES_SERVICE_PORT: String(api.port) },
+  };
   // The stand-ins reach the simulator; the sidecars' cluster addresses become loopback ones.
   const standinEnv = (extra: Record<string, string> = {}) => ({ MAAS_SIM_URL: sim.url, ...extra });
 
   const regionPort = await closedPort();
   const region = await startPod(t, podOf('StatefulSet', 'maas-region'), {
     name: 'maas-region-0',
-    namespace: 'maas',
+    ...common,
     nodeName: 'node-1',
     dir: join(dir, 'region'),
-    images: localImages,
-    data,
-    serviceAccountToken: api.token,
-    serviceEnv,
     envOverrides: {
       'maas-region': standinEnv(),
       'region-sidecar': { MAAS_URL: sim.url, MAAS_PUBLIC_URL: sim.url, SIDECAR_LISTEN_PORT: String(regionPort), SIDECAR_LISTEN_HOST: '127.0.0.1' },
@@ -107,10 +119,7 @@ t.test('region and rack pods as a kubelet runs them: systemd is PID 1, and kube-
   maasContainers.set('maas-region-0/maas-region', region.ids.get('maas-region') as string);
   t.same(region.skippedCapabilities.filter((c) => c !== 'SYS_RESOURCE'), [], 'every capability granted but those this machine lacks');
   await systemdIsPid1(t, region, 'maas-region');
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${regionPort}/readyz`).catch(() => undefined))?.status === 200, {
-    what: `region sidecar ready (logs: ${await region.logs('region-sidecar').catch(() => '')})`,
-    timeoutMs: scaled(90_000),
-  });
+  await sidecarReady(region, 'region-sidecar', regionPort);
   const regionRuns = await standinRuns(region, 'maas-region');
   t.ok(regionRuns.some((r) => r.command === 'maas-region' && r.sub === 'apikey'), 'maas-region apikey ran in the MAAS container');
   t.ok(regionRuns.every((r) => r.pid1 === 'systemd'), 'where PID 1 is systemd');
@@ -119,13 +128,9 @@ t.test('region and rack pods as a kubelet runs them: systemd is PID 1, and kube-
   const rackPort = await closedPort();
   const rack = await startPod(t, podOf('DaemonSet', 'maas-rack'), {
     name: 'maas-rack-pod',
-    namespace: 'maas',
+    ...common,
     nodeName: 'rack-node-1',
     dir: join(dir, 'rack'),
-    images: localImages,
-    data,
-    serviceAccountToken: api.token,
-    serviceEnv,
     envOverrides: {
       'maas-rack': standinEnv({ MAAS_DATA: '/var/lib/maas', MAAS_CLUSTER_CONFIG: '/etc/maas/rackd.conf', MAAS_SIM_RACK_HOSTNAME: 'rack-node-1' }),
       'rack-sidecar': { REGION_SIDECAR_URL: `http://127.0.0.1:${regionPort}`, SIDECAR_LISTEN_PORT: String(rackPort), SIDECAR_LISTEN_HOST: '127.0.0.1' },
@@ -133,10 +138,7 @@ t.test('region and rack pods as a kubelet runs them: systemd is PID 1, and kube-
   });
   maasContainers.set('maas-rack-pod/maas-rack', rack.ids.get('maas-rack') as string);
   await systemdIsPid1(t, rack, 'maas-rack');
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${rackPort}/readyz`).catch(() => undefined))?.status === 200, {
-    what: `rack sidecar ready (logs: ${await rack.logs('rack-sidecar').catch(() => '')})`,
-    timeoutMs: scaled(90_000),
-  });
+  await sidecarReady(rack, 'rack-sidecar', rackPort);
   t.match((await sim.state()).racks, [{ hostname: 'rack-node-1', rackd: 'running' }], 'the rack registered with MAAS');
   const rackRuns = await standinRuns(rack, 'maas-rack');
   t.ok(rackRuns.some((r) => r.command === 'maas-rack' && r.sub === 'register' && r.pid1 === 'systemd'), 'maas-rack register ran in the MAAS container, under systemd');

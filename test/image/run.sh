@@ -60,16 +60,13 @@ trap cleanup EXIT
 rootfs=$(bash test/image/rootfs.sh) || { echo "not ok - the Debian rootfs (debootstrap)"; failed=1; finish; exit 1; }
 node_major=$(tr -d ' \n' <.node-version)
 node_dir=$(bash test/helpers/node-lts.sh) || { echo "not ok - Node.js $node_major from the npm registry"; failed=1; finish; exit 1; }
-node_bin="$node_dir/node"
 node_prefix=$(dirname "$node_dir")
 mkdir -p "$work/base"
 cp -a "$rootfs/." "$work/base/"
 rm -f "$work/base/.complete"
-mkdir -p "$work/base/usr/local/bin" "$work/base/usr/local/lib/node_modules"
-cp "$node_bin" "$work/base/usr/local/bin/node"
-cp -a "$node_prefix/lib/node_modules/npm" "$work/base/usr/local/lib/node_modules/npm"
-ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$work/base/usr/local/bin/npm"
-ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$work/base/usr/local/bin/npx"
+# node, npm and npx, laid out by node-lts.sh as under /usr/local.
+mkdir -p "$work/base/usr/local"
+cp -a "$node_prefix/bin" "$node_prefix/lib" "$work/base/usr/local/"
 cp /etc/apt/sources.list.d/debian.sources "$work/base/etc/apt/sources.list.d/" 2>/dev/null || true
 # The base trusts what this machine trusts (registries here may sit behind a TLS proxy with its own CA).
 mkdir -p "$work/base/etc/ssl/certs" "$work/base/usr/local/etc"
