@@ -1,25 +1,29 @@
 /** `maas-sidecar <command>`: argv → command, --help and --version, --log-format, exit codes 0/1/2. */
 import { readFileSync } from 'node:fs';
-import Type from 'typebox';
 import { EXIT, type Command } from './commands/command.js';
-import { demoCommand } from './commands/demo.js';
-import { planCommand } from './commands/plan.js';
-import { rackCommand } from './commands/rack.js';
-import { regionCommand } from './commands/region.js';
-import { simulatorCommand } from './commands/simulator.js';
-import { statusCommand } from './commands/status.js';
-import { parseEnv, Problems, type Env } from './config/env.js';
 import { ConfigError } from './errors.js';
 import { LOG_FORMATS, setDefaultLogFormat, type LogFormat } from './telemetry/logger.js';
 
-const COMMANDS: readonly Command[] = [demoCommand, regionCommand, rackCommand, statusCommand, planCommand, simulatorCommand];
+/**
+ * The commands, each module imported only when it runs (or prints its --help): `region` and
+ * `rack` never load the simulator, the demo, plan or status, and `--help`/`--version` load none.
+ * The summaries live here so the usage text needs no command module; a unit test holds them
+ * equal to each module's own.
+ */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
 
-const LogFormatEnvSchema = Type.Object({
-  LOG_FORMAT: Type.Union(
-    LOG_FORMATS.map((format) => Type.Literal(format)),
-    { default: 'json' },
-  ),
-});
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'demo', summary: 'run the simulator, a region sidecar and rack sidecars, narrated (npm start)', load: async () => (await import('./commands/demo.js')).demoCommand },
+  { name: 'region', summary: 'run the region sidecar (bootstrap, publish the secret, converge the network)', load: async () => (await import('./commands/region.js')).regionCommand },
+  { name: 'rack', summary: 'run the rack sidecar (learn the secret, register, stay registered)', load: async () => (await import('./commands/rack.js')).rackCommand },
+  { name: 'status', summary: 'show how a running region or rack sidecar is (readiness, secret, racks, reconcile)', load: async () => (await import('./commands/status.js')).statusCommand },
+  { name: 'plan', summary: 'check a network config and show what would change in MAAS (dry run)', load: async () => (await import('./commands/plan.js')).planCommand },
+  { name: 'simulator', summary: 'run the MAAS API simulator (for demos and tests)', load: async () => (await import('./commands/simulator.js')).simulatorCommand },
+];
 
 /** `--log-format F` or `--log-format=F`, wherever it stands (every command takes it), and the rest of argv. */
 function takeLogFormat(argv: readonly string[]): { flag: string | undefined; rest: string[] } {
@@ -38,16 +42,21 @@ function takeLogFormat(argv: readonly string[]): { flag: string | undefined; res
   return { flag, rest };
 }
 
-/** The flag if given, else LOG_FORMAT, else json; a bad value names the flag or the variable and the rule. */
-function logFormat(flag: string | undefined, env: Env): LogFormat {
-  const problems = new Problems();
-  let format: LogFormat;
+/**
+ * The flag if given, else LOG_FORMAT, else json; a bad value names the flag or the variable and
+ * the values allowed. Checked by hand rather than with the config schema, so choosing a command
+ * loads no validator.
+ */
+function logFormat(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): LogFormat {
+  const allowed = LOG_FORMATS as readonly string[];
   if (flag !== undefined) {
-    format = flag as LogFormat;
-    if (!(LOG_FORMATS as readonly string[]).includes(flag)) problems.add(`--log-format must be one of: ${LOG_FORMATS.join(', ')} (got ${JSON.stringify(flag)})`);
-  } else format = parseEnv(LogFormatEnvSchema, env, problems).LOG_FORMAT;
-  if (problems.list.length > 0) throw new ConfigError(problems.list);
-  return format;
+    if (!allowed.includes(flag)) throw new ConfigError([`--log-format must be one of: ${LOG_FORMATS.join(', ')} (got ${JSON.stringify(flag)})`]);
+    return flag as LogFormat;
+  }
+  const value = env.LOG_FORMAT;
+  if (value === undefined || value === '') return 'json';
+  if (!allowed.includes(value)) throw new ConfigError([`LOG_FORMAT must be one of: ${LOG_FORMATS.join(', ')} (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)})`]);
+  return value as LogFormat;
 }
 
 function version(): string {
@@ -94,20 +103,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return EXIT.ok;
   }
-  const command = COMMANDS.find((c) => c.name === first);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === first);
+  if (!entry) {
     process.stderr.write(`maas-sidecar: unknown command "${first}"\n\n${usage()}`);
     return EXIT.usage;
   }
   try {
     setDefaultLogFormat(logFormat(taken.flag, process.env));
+    const command = await entry.load();
     return await command.run(rest);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`maas-sidecar ${command.name}: invalid configuration:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      process.stderr.write(`maas-sidecar ${entry.name}: invalid configuration:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\n`);
       return EXIT.usage;
     }
-    process.stderr.write(`maas-sidecar ${command.name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`maas-sidecar ${entry.name}: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT.failure;
   }
 }

@@ -8,15 +8,17 @@ import { isIP } from 'node:net';
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import { EXIT, type Command } from './command.js';
-import { parseEnv, Problems, readSecretFileVar, urlVar, type Env } from '../config/env.js';
+import { parseEnv, Problems, tokenFileVar, urlVar, type Env } from '../config/env.js';
 import { SIDECAR_ENV } from '../config/sidecar.js';
 import { ConfigError } from '../errors.js';
+import { plainTransport, tlsTransport, type HttpTransport } from '../http/tls-client.js';
 import { RackSidecarStatusSchema, RegionStatusSchema, type Check, type LastPass, type RackSidecarStatus, type RegionStatus } from '../protocol/v1.js';
 import { validateRegionInfo } from '../rack/region-client.js';
+import { createLogger } from '../telemetry/logger.js';
 import { whyNoAnswer, withDeadline } from '../util/deadline.js';
 import { parseFlags } from '../util/args.js';
 
-const HELP = `Usage: maas-sidecar status [--url URL | --region] [--token-file FILE] [--json] [--show-secret]
+const HELP = `Usage: maas-sidecar status [--url URL | --region] [--token-file FILE] [--ca-file FILE] [--json] [--show-secret]
 
 Asks a running region or rack sidecar how it is, and prints it for a person: readiness (each
 /readyz check, with the reason when it fails), the region secret's generation and its age, the
@@ -33,8 +35,11 @@ Options:
                      container runs, at SIDECAR_LISTEN_HOST:SIDECAR_LISTEN_PORT; a wildcard
                      address such as 0.0.0.0 or :: means loopback)
   --region           ask the region sidecar at REGION_SIDECAR_URL (from a rack container)
-  --token-file FILE  the sidecar token (default: SIDECAR_TOKEN_FILE); the region sidecar
-                     requires it, a rack sidecar's status is open
+  --token-file FILE  the sidecar token (default: SIDECAR_TOKEN_FILE; of two lines, the
+                     first); the region sidecar requires it, a rack sidecar's status is open
+  --ca-file FILE     for an https:// URL: the CA its certificate must chain to (default:
+                     REGION_SIDECAR_CA_FILE). A region sidecar serving TLS is asked at a name
+                     its certificate holds: --url https://NAME:PORT --ca-file FILE
   --json             print JSON for scripts (below) instead of text
   --show-secret      also print the region's shared secret (what "maas-region
                      get_region_secret" prints), with a warning on stderr; asks the region
@@ -42,7 +47,8 @@ Options:
   -h, --help         show this help
 
 Environment (the sidecar's own): SIDECAR_LISTEN_HOST (default 0.0.0.0), SIDECAR_LISTEN_PORT
-(default 8080), SIDECAR_TOKEN_FILE, REGION_SIDECAR_URL. Set REGION_SIDECAR_URL means a rack
+(default 8080), SIDECAR_TOKEN_FILE, REGION_SIDECAR_URL, REGION_SIDECAR_CA_FILE,
+SIDECAR_TLS_CERT_FILE (set: this region sidecar serves TLS). Set REGION_SIDECAR_URL means a rack
 container: there --show-secret needs --region.
 
 JSON (--json): one object. Times are ISO 8601 (UTC), ages in seconds, both computed on the
@@ -74,12 +80,19 @@ const WARNING =
 interface StatusConfig {
   readonly url: string;
   readonly token: { readonly value: string; readonly from: string } | undefined;
+  /** The CA an https:// sidecar's certificate must chain to. */
+  readonly ca: { readonly variable: string; readonly path: string } | undefined;
   readonly json: boolean;
   readonly showSecret: boolean;
 }
 
 const ListenEnvSchema = Type.Object({ SIDECAR_LISTEN_HOST: SIDECAR_ENV.SIDECAR_LISTEN_HOST, SIDECAR_LISTEN_PORT: SIDECAR_ENV.SIDECAR_LISTEN_PORT });
-const TargetEnvSchema = Type.Object({ REGION_SIDECAR_URL: Type.Optional(Type.String()), SIDECAR_TOKEN_FILE: Type.Optional(Type.String()) });
+const TargetEnvSchema = Type.Object({
+  REGION_SIDECAR_URL: Type.Optional(Type.String()),
+  SIDECAR_TOKEN_FILE: Type.Optional(Type.String()),
+  REGION_SIDECAR_CA_FILE: Type.Optional(Type.String()),
+  SIDECAR_TLS_CERT_FILE: Type.Optional(Type.String()),
+});
 
 /** The sidecar listening on `host`: a wildcard address is reached on loopback. */
 export function localUrl(host: string, port: number): string {
@@ -92,6 +105,7 @@ function parseConfig(argv: readonly string[], env: Env): StatusConfig | 'help' {
     url: { type: 'string' },
     region: { type: 'boolean' },
     'token-file': { type: 'string' },
+    'ca-file': { type: 'string' },
     json: { type: 'boolean' },
     'show-secret': { type: 'boolean' },
   });
@@ -111,15 +125,34 @@ function parseConfig(argv: readonly string[], env: Env): StatusConfig | 'help' {
     }
     const listen = parseEnv(ListenEnvSchema, env, problems);
     url = localUrl(listen.SIDECAR_LISTEN_HOST, listen.SIDECAR_LISTEN_PORT);
+    // Its certificate names the Service, not loopback: the caller must say where and with which CA.
+    if (vars.SIDECAR_TLS_CERT_FILE !== undefined) problems.add('this region sidecar serves TLS (SIDECAR_TLS_CERT_FILE is set): give --url https://NAME:PORT with a name its certificate holds, and --ca-file');
   }
   const [tokenVar, tokenPath] = values['token-file'] !== undefined ? ['--token-file', values['token-file']] : ['SIDECAR_TOKEN_FILE', vars.SIDECAR_TOKEN_FILE];
-  const token = tokenPath === undefined ? undefined : problems.try(() => ({ value: readSecretFileVar(tokenVar, tokenPath, { minLength: 16 }), from: tokenPath }));
+  // Of a token file being rotated (two lines), the first is the one in use, as racks send it.
+  const token = tokenPath === undefined ? undefined : problems.try(() => ({ value: tokenFileVar(tokenVar, tokenPath)[0], from: tokenPath }));
+  const [caVar, caPath] = values['ca-file'] !== undefined ? ['--ca-file', values['ca-file']] : ['REGION_SIDECAR_CA_FILE', vars.REGION_SIDECAR_CA_FILE];
+  const https = url?.startsWith('https://') ?? false;
+  if (https && caPath === undefined) problems.add(`${url} is https: give --ca-file FILE (or set REGION_SIDECAR_CA_FILE), the CA its certificate chains to`);
   if (problems.list.length > 0) throw new ConfigError(problems.list);
-  return { url: url as string, token, json: values.json ?? false, showSecret: values['show-secret'] ?? false };
+  return {
+    url: url as string,
+    token,
+    ca: https && caPath !== undefined ? { variable: caVar, path: caPath } : undefined,
+    json: values.json ?? false,
+    showSecret: values['show-secret'] ?? false,
+  };
 }
 
 const regionStatus = Compile(RegionStatusSchema);
 const rackStatus = Compile(RackSidecarStatusSchema);
+
+let client: HttpTransport | undefined;
+/** http:// through the global fetch; https:// trusting only the given CA (src/http/tls-client.ts). */
+function transport(config: StatusConfig): HttpTransport {
+  client ??= config.ca === undefined ? plainTransport : tlsTransport({ ca: config.ca, client: undefined }, createLogger({ level: 'silent' }));
+  return client;
+}
 
 /** One GET under a deadline: the status code and the parsed JSON body (undefined when not JSON). */
 function get(config: StatusConfig, path: string): Promise<{ status: number; body: unknown }> {
@@ -127,7 +160,7 @@ function get(config: StatusConfig, path: string): Promise<{ status: number; body
     let response: Response;
     let text: string;
     try {
-      response = await fetch(`${config.url}${path}`, {
+      response = await transport(config).fetch(`${config.url}${path}`, {
         headers: config.token ? { authorization: `Bearer ${config.token.value}` } : {},
         redirect: 'error',
         signal,

@@ -7,7 +7,7 @@ import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { describeRule, gotText, shown, type RuleOptions } from './validate.js';
 import { ApiKey } from '../maas/api-key.js';
-import { FILE_LIMITS, readBoundedFileSync } from '../util/read-file.js';
+import { FILE_LIMITS, readBoundedFile, readBoundedFileSync } from '../util/read-file.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -113,6 +113,36 @@ export function readSecretFileVar(variable: string, path: string, rule: { minLen
   if (text.length < rule.minLength) throw new Error(`${variable}: ${path} must hold at least ${rule.minLength} characters`);
   if (/[\r\n]/.test(text)) throw new Error(`${variable}: ${path} must hold a single line`);
   return text;
+}
+
+/** The shortest sidecar token accepted. */
+export const TOKEN_MIN_LENGTH = 16;
+
+/**
+ * The tokens of a sidecar token file: one line, or two (the current token and the next, while
+ * rotating); blank lines and surrounding blanks are ignored. Messages never show a token.
+ */
+export function parseTokens(variable: string, path: string, text: string): readonly [string] | readonly [string, string] {
+  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+  if (lines.length === 0 || lines.length > 2) throw new Error(`${variable}: ${path} must hold one token, or two (one a line) while rotating (found ${lines.length} lines)`);
+  for (const [i, line] of lines.entries()) {
+    if (line.length < TOKEN_MIN_LENGTH) throw new Error(`${variable}: ${path} line ${i + 1} must hold at least ${TOKEN_MIN_LENGTH} characters`);
+    if (/\s/.test(line)) throw new Error(`${variable}: ${path} line ${i + 1} must be one token without blanks`);
+  }
+  return lines as unknown as readonly [string] | readonly [string, string];
+}
+
+/** The tokens of the sidecar token file a variable names (see parseTokens). */
+export function tokenFileVar(variable: string, path: string): readonly [string] | readonly [string, string] {
+  return parseTokens(variable, path, fileVar(variable, path, FILE_LIMITS.secret));
+}
+
+/** The same, while running (re-read when the file changes). */
+export async function readTokenFile(variable: string, path: string): Promise<readonly [string] | readonly [string, string]> {
+  const text = await readBoundedFile(path, FILE_LIMITS.secret).catch((err: unknown) => {
+    throw new Error(`${variable}: ${(err as Error).message}`, { cause: err });
+  });
+  return parseTokens(variable, path, text);
 }
 
 /** An admin API key `ck:tk:ts` read from the file a variable (or flag) names; messages never show the key. */

@@ -5,7 +5,8 @@ import { ConfigError } from '../errors.js';
 import { HOSTNAME_PATTERN } from '../protocol/v1.js';
 import { parseNetwork } from '../util/ip.js';
 import { deepFreeze, shown } from './validate.js';
-import { cronVar, IntegerVar, parseEnv, Problems, readSecretFileVar, urlVar, type Env } from './env.js';
+import { cronVar, IntegerVar, parseEnv, Problems, tokenFileVar, urlVar, type Env } from './env.js';
+import { loadCaFileSync, loadTlsMaterialSync, type TlsFiles } from '../http/tls.js';
 import { COMMAND_PATTERN, COMMAND_RULE, SIDECAR_ENV, sidecarEnvHelp, sidecarSettings, type SidecarSettings } from './sidecar.js';
 
 const HOSTNAME_RULE = 'must be a host name label: 1 to 63 letters, digits or "-", not starting or ending with "-"';
@@ -13,6 +14,9 @@ const HOSTNAME_RULE = 'must be a host name label: 1 to 63 letters, digits or "-"
 export const RackEnvSchema = Type.Object({
   REGION_SIDECAR_URL: Type.Optional(Type.String()),
   SIDECAR_TOKEN_FILE: Type.Optional(Type.String()),
+  REGION_SIDECAR_CA_FILE: Type.Optional(Type.String()),
+  RACK_TLS_CERT_FILE: Type.Optional(Type.String()),
+  RACK_TLS_KEY_FILE: Type.Optional(Type.String()),
   RACK_HOSTNAME: Type.Optional(Type.String({ pattern: HOSTNAME_PATTERN, rule: HOSTNAME_RULE })),
   MAAS_RACK_COMMAND: Type.String({ default: 'maas-rack', pattern: COMMAND_PATTERN, rule: COMMAND_RULE }),
   RACKD_CONF_FILE: Type.String({ default: '/etc/maas/rackd.conf' }),
@@ -27,8 +31,11 @@ export const RackEnvSchema = Type.Object({
 });
 
 export const RACK_ENV_HELP: readonly (readonly [string, string])[] = [
-  ['REGION_SIDECAR_URL', 'the region sidecar, e.g. http://maas-region-sidecar:8080 (required)'],
-  ['SIDECAR_TOKEN_FILE', 'file holding the bearer token the region sidecar expects (required, >= 16 characters, at most 64 KiB)'],
+  ['REGION_SIDECAR_URL', 'the region sidecar, e.g. http://maas-region-sidecar:8080, or https://… with REGION_SIDECAR_CA_FILE (required)'],
+  ['SIDECAR_TOKEN_FILE', 'file holding the bearer token the region sidecar expects (required, >= 16 characters, at most 64 KiB); of two lines the first is sent; re-read when it changes'],
+  ['REGION_SIDECAR_CA_FILE', 'PEM CA bundle the region sidecar\'s certificate must chain to, for its host name in REGION_SIDECAR_URL, at most 1 MiB; required with https://, refused with http://; re-read when it changes'],
+  ['RACK_TLS_CERT_FILE', 'PEM client certificate (chain) this rack presents for mutual TLS, at most 1 MiB; with RACK_TLS_KEY_FILE (both or neither) and https://; re-read when it changes'],
+  ['RACK_TLS_KEY_FILE', 'PEM private key (unencrypted) of RACK_TLS_CERT_FILE, at most 64 KiB'],
   ['RACK_HOSTNAME', 'this rack\'s host name as MAAS lists it (default: the host name)'],
   ['MAAS_RACK_COMMAND', 'the rack CLI (default maas-rack)'],
   ['RACKD_CONF_FILE', 'rackd.conf, read to know the registered URL, at most 1 MiB (default /etc/maas/rackd.conf)'],
@@ -42,9 +49,18 @@ export const RACK_ENV_HELP: readonly (readonly [string, string])[] = [
   ...sidecarEnvHelp('maas-rack', 'rack container'),
 ];
 
+/** How the rack verifies the region sidecar (https://), and the client certificate it presents (mutual TLS). */
+export interface RackTls {
+  readonly ca: { readonly variable: string; readonly path: string };
+  readonly client: TlsFiles | undefined;
+}
+
 export interface RackConfig extends SidecarSettings {
   readonly regionSidecarUrl: string;
+  /** The token sent: the first line of the token file (re-read from tokenFile when it changes). */
   readonly token: string;
+  readonly tokenFile: string;
+  readonly tls: RackTls | undefined;
   readonly hostname: string;
   readonly rackCommand: string;
   readonly rackdConf: string;
@@ -63,9 +79,8 @@ export function loadRackConfig(env: Env): RackConfig {
   const regionSidecarUrl = problems.required('REGION_SIDECAR_URL', vars.REGION_SIDECAR_URL, 'the region sidecar, e.g. http://maas-region-sidecar:8080', (v) =>
     urlVar('REGION_SIDECAR_URL', v),
   );
-  const token = problems.required('SIDECAR_TOKEN_FILE', vars.SIDECAR_TOKEN_FILE, 'the bearer token the region sidecar expects', (path) =>
-    readSecretFileVar('SIDECAR_TOKEN_FILE', path, { minLength: 16 }),
-  );
+  const token = problems.required('SIDECAR_TOKEN_FILE', vars.SIDECAR_TOKEN_FILE, 'the bearer token the region sidecar expects', (path) => tokenFileVar('SIDECAR_TOKEN_FILE', path)[0]);
+  const tls = regionSidecarTls(regionSidecarUrl, vars, problems);
   const host = vars.RACK_HOSTNAME ?? hostname().split('.')[0] ?? '';
   if (!problems.has('RACK_HOSTNAME') && !new RegExp(HOSTNAME_PATTERN).test(host)) problems.add(`RACK_HOSTNAME is needed: the host name "${host}" is not a valid rack host name`);
   const cidrs = (vars.RACK_PROVISIONING_CIDRS ?? '').split(',').map((c) => c.trim()).filter(Boolean);
@@ -80,6 +95,8 @@ export function loadRackConfig(env: Env): RackConfig {
   return deepFreeze({
     regionSidecarUrl: regionSidecarUrl as string,
     token: token as string,
+    tokenFile: vars.SIDECAR_TOKEN_FILE as string,
+    tls,
     hostname: host,
     rackCommand: vars.MAAS_RACK_COMMAND,
     rackdConf: vars.RACKD_CONF_FILE,
@@ -92,4 +109,40 @@ export function loadRackConfig(env: Env): RackConfig {
     schedule: schedule as string,
     ...settings,
   });
+}
+
+type RackTlsVars = { REGION_SIDECAR_CA_FILE?: string; RACK_TLS_CERT_FILE?: string; RACK_TLS_KEY_FILE?: string };
+
+/**
+ * https:// needs a CA to verify the region sidecar with (no system store: the region's certificate
+ * comes from the cluster's own issuer); http:// takes no TLS setting, so a CA given for a plain URL
+ * is a mistake, not a silent downgrade. A client certificate needs its key, and https.
+ */
+function regionSidecarTls(url: string | undefined, vars: RackTlsVars, problems: Problems): RackTls | undefined {
+  const { REGION_SIDECAR_CA_FILE: ca, RACK_TLS_CERT_FILE: cert, RACK_TLS_KEY_FILE: key } = vars;
+  if (url === undefined) return undefined;
+  const https = url.startsWith('https:');
+  if (!https) {
+    for (const [variable, value] of [['REGION_SIDECAR_CA_FILE', ca], ['RACK_TLS_CERT_FILE', cert], ['RACK_TLS_KEY_FILE', key]] as const) {
+      if (value !== undefined) problems.add(`${variable} is set but REGION_SIDECAR_URL is http:// (plain HTTP): use https:// to talk TLS to the region sidecar, or unset ${variable}`, variable);
+    }
+    return undefined;
+  }
+  if (ca === undefined) {
+    problems.add('REGION_SIDECAR_CA_FILE is required when REGION_SIDECAR_URL is https:// (the CA that signed the region sidecar\'s certificate)', 'REGION_SIDECAR_CA_FILE');
+  } else {
+    problems.try(() => loadCaFileSync('REGION_SIDECAR_CA_FILE', ca), 'REGION_SIDECAR_CA_FILE');
+  }
+  let client: TlsFiles | undefined;
+  if (cert !== undefined || key !== undefined) {
+    if (cert === undefined || key === undefined) {
+      const [missing, given] = cert === undefined ? ['RACK_TLS_CERT_FILE', 'RACK_TLS_KEY_FILE'] : ['RACK_TLS_KEY_FILE', 'RACK_TLS_CERT_FILE'];
+      problems.add(`${missing} is required when ${given} is set (the certificate and its key go together)`, missing);
+    } else {
+      client = { cert: { variable: 'RACK_TLS_CERT_FILE', path: cert }, key: { variable: 'RACK_TLS_KEY_FILE', path: key } };
+      const files = client;
+      problems.try(() => loadTlsMaterialSync(files), 'RACK_TLS_CERT_FILE');
+    }
+  }
+  return ca === undefined ? undefined : { ca: { variable: 'REGION_SIDECAR_CA_FILE', path: ca }, client };
 }

@@ -2,9 +2,10 @@
  * Commands run as processes of this machine: directly, or inside another process's namespaces
  * with nsenter (a pod that shares its process namespace; plain Docker with `--pid container:…`).
  * Each runs in a session of its own, so a timeout or shutdown kills its children too.
+ * execa (about 150 module files) is imported at the first run, not when the sidecar starts: a
+ * region with an API key file or a rack that is already registered may never run a command.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { execa } from 'execa';
 import { ExecError } from '../errors.js';
 import { MAX_OUTPUT, type Launcher, type RunnerMode } from './launcher.js';
 
@@ -19,6 +20,7 @@ export function localLauncher(mode: LocalMode, env: Readonly<Record<string, stri
     describe: async (argv) => (await prefixed(argv)).join(' '),
     async launch({ argv, input, timeoutMs, signal }) {
       const full = await prefixed(argv);
+      const { execa } = await import('execa');
       const child = execa(full[0] as string, full.slice(1), {
         reject: false,
         ...(input === undefined ? { stdin: 'ignore' as const } : { input }),

@@ -1,8 +1,9 @@
 /** buildServer(): the fastify app both sidecars serve. It never listens; the command does. */
-import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { healthPlugin, type ReadyCheck } from './health.js';
 import { metricsPlugin } from './metrics.js';
 import { handleClientError, handleError, handleFrameworkError, sendError } from './errors.js';
@@ -14,6 +15,8 @@ export interface ServerDeps {
   /** Liveness beyond the event loop: return a problem, or undefined when alive. */
   readonly liveness: () => string | undefined;
   readonly readiness: Readonly<Record<string, ReadyCheck>>;
+  /** Serve HTTPS with these options (certificate, key, client CA); see tls.ts for reloading them. */
+  readonly https?: HttpsServerOptions;
 }
 
 /**
@@ -33,12 +36,52 @@ export function escapeUndecodablePath(url: string): string {
   }
 }
 
+/**
+ * Probes (/healthz, /readyz, /metrics, anything outside /v1) and long-polls (GET /v1/region with
+ * `wait`) are logged at debug: a kubelet and a rack each ask every few seconds, and at info those
+ * lines drown the ones that matter. Everything else under /v1 is logged at info.
+ */
+export function requestLogLevel(url: string): 'debug' | 'info' {
+  if (!url.startsWith('/v1/')) return 'debug';
+  return url.startsWith('/v1/region?') && /[?&]wait=/.test(url) ? 'debug' : 'info';
+}
+
+/**
+ * One line per request, when it completes (method, path, status, time), at requestLogLevel():
+ * fastify's default is two, "incoming request" and "request completed", both at info.
+ */
+export class RequestLog extends LogController {
+  override incomingRequest(): void {
+    // The completion line says it all.
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const log = reply.log;
+    if (error) {
+      log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+      return;
+    }
+    log[requestLogLevel(request.url)]({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
 export function buildServer(deps: ServerDeps) {
   let closing = false;
   const app = Fastify({
+    // node:https when TLS is on. Spread as `object`, so the instance keeps one type (http.Server's
+    // API, which https.Server extends) whether or not TLS is on.
+    ...(deps.https === undefined ? {} : ({ https: deps.https } as object)),
     // The request serializer logs the path and never the query string.
     loggerInstance: deps.logger.child({ component: 'http' }, { serializers: { ...SERIALIZERS } }) as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: (request) => !request.url.startsWith('/v1') }),
+    logController: new RequestLog(),
+    // A child logger (bound to the request id, or at a route's own level) only where a line is
+    // likely. Below debug a probe's or long-poll's lines are all dropped but errors, and a child
+    // per probe (pino rebuilds every method of a child with its own level) costs more than
+    // answering it; its rare error line still names the path.
+    childLoggerFactory: (logger, bindings, options, raw) =>
+      options.serializers === undefined && requestLogLevel(raw.url ?? '/') === 'debug' && !(logger as unknown as Logger).isLevelEnabled('debug')
+        ? logger
+        : logger.child(bindings, options),
     // Nothing the sidecars accept has a body worth more than this.
     bodyLimit: 16 * 1024,
     // No route has a regex parameter (what maxParamLength guards), and a parameter the router

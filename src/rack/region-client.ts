@@ -6,13 +6,26 @@ import { Compile } from 'typebox/compile';
 import { RackStatusSchema, RegionInfoSchema, type RackStatus, type RegionInfo } from '../protocol/v1.js';
 import { SidecarError } from '../errors.js';
 import { whyNoAnswer, withDeadline } from '../util/deadline.js';
+import { describeTlsFailure, plainTransport, type HttpTransport } from '../http/tls-client.js';
 
 export class MalformedAnswerError extends SidecarError {
   readonly code = 'MAAS_SIDECAR_ERR_MALFORMED_ANSWER';
 }
 
 export class RegionUnavailableError extends SidecarError {
-  readonly code = 'MAAS_SIDECAR_ERR_REGION_UNAVAILABLE';
+  readonly code: string = 'MAAS_SIDECAR_ERR_REGION_UNAVAILABLE';
+}
+
+/** TLS with the region sidecar failed; `refused`: this rack refused the region's certificate (wrong CA, expired, wrong host). */
+export class RegionTlsError extends RegionUnavailableError {
+  override readonly code = 'MAAS_SIDECAR_ERR_REGION_TLS';
+  constructor(
+    message: string,
+    readonly refused: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 export type WatchResult =
@@ -44,8 +57,11 @@ export function validateRegionInfo(body: unknown): RegionInfo {
 
 export interface RegionClientOptions {
   readonly baseUrl: string;
-  readonly token: string;
+  /** The token sent now (a function: the rack re-reads its token file when it changes). */
+  readonly token: string | (() => string);
   readonly timeoutMs: number;
+  /** How requests are sent: plain fetch for http://, a TLS-verifying client for https:// (tlsTransport). */
+  readonly transport?: HttpTransport;
 }
 
 export class RegionClient {
@@ -61,6 +77,7 @@ export class RegionClient {
         const reason = typeof (body as { reason?: unknown })?.reason === 'string' ? (body as { reason: string }).reason : 'not ready';
         return { kind: 'notReady', reason: reason.slice(0, 200) };
       }
+      if (response.status === 401) throw new RegionUnavailableError(`region sidecar answered 401 (unauthorized): it accepts neither the token in SIDECAR_TOKEN_FILE nor, where it asks for one, this rack's client certificate`);
       if (response.status !== 200) throw new RegionUnavailableError(`region sidecar answered ${response.status}`);
       const info = validateRegionInfo(body);
       const etag = response.headers.get('etag');
@@ -93,15 +110,18 @@ export class RegionClient {
   #call<T>(path: string, init: RequestInit, timeoutMs: number, signal: AbortSignal, read: (response: Response) => Promise<T>): Promise<T> {
     return withDeadline(timeoutMs, signal, async (deadline) => {
       try {
-        const response = await fetch(`${this.options.baseUrl}${path}`, {
+        const token = typeof this.options.token === 'function' ? this.options.token() : this.options.token;
+        const response = await (this.options.transport ?? plainTransport).fetch(`${this.options.baseUrl}${path}`, {
           ...init,
-          headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${this.options.token}` },
+          headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` },
           redirect: 'error',
           signal: deadline,
         });
         return await read(response);
       } catch (err) {
         if (err instanceof SidecarError || signal.aborted) throw err;
+        const tls = deadline.aborted ? undefined : describeTlsFailure(err, this.options.baseUrl);
+        if (tls) throw new RegionTlsError(`region sidecar unreachable: ${tls.message}`, tls.refused, { cause: err });
         throw new RegionUnavailableError(`region sidecar unreachable: ${whyNoAnswer(err, deadline, timeoutMs)}`, { cause: err });
       }
     });

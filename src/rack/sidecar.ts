@@ -15,7 +15,10 @@ import { checkResults, readyChecks, type ProblemCheck } from '../http/health.js'
 import { createRackMetrics, recordPass, type RackMetrics } from '../telemetry/metrics.js';
 import { ExecError, NotConvergedError } from '../errors.js';
 import { backoffDelay, sleep } from '../util/backoff.js';
-import { MalformedAnswerError, RegionClient } from './region-client.js';
+import { MalformedAnswerError, RegionClient, RegionTlsError } from './region-client.js';
+import { plainTransport, tlsTransport, type HttpTransport } from '../http/tls-client.js';
+import { FileWatch } from '../http/tls.js';
+import { readTokenFile } from '../config/env.js';
 import { readLocalRegistration } from './local-registration.js';
 import { decide, isUnhealthy } from './decide.js';
 
@@ -42,6 +45,9 @@ export class RackSidecar {
   #cronTask: ReturnType<typeof cron.schedule> | undefined;
   readonly #stopping = new AbortController();
   readonly #client: RegionClient;
+  readonly #transport: HttpTransport;
+  readonly #fileWatches: FileWatch[] = [];
+  #token: string;
   readonly #runner: Runner;
   readonly #now: () => number;
   /** What /readyz checks, one by one; /v1/status shows the same with reasons. */
@@ -62,7 +68,9 @@ export class RackSidecar {
     now: () => number = Date.now,
   ) {
     this.#now = now;
-    this.#client = new RegionClient({ baseUrl: config.regionSidecarUrl, token: config.token, timeoutMs: config.regionTimeoutMs });
+    this.#token = config.token;
+    this.#transport = config.tls ? tlsTransport(config.tls, logger.child({ component: 'tls' })) : plainTransport;
+    this.#client = new RegionClient({ baseUrl: config.regionSidecarUrl, token: () => this.#token, timeoutMs: config.regionTimeoutMs, transport: this.#transport });
     this.#runner = createRunner({ mode: config.runner, timeoutMs: config.commandTimeoutMs, logger });
     this.metrics = createRackMetrics(registry, {
       generationAgeSeconds: () => (this.#regionSeenAt === undefined ? undefined : (this.#now() - this.#regionSeenAt) / 1000),
@@ -95,6 +103,7 @@ export class RackSidecar {
 
   async start(): Promise<string> {
     const address = await this.app.listen({ host: this.config.listen.host, port: this.config.listen.port });
+    await this.#watchFiles();
     this.loop.start();
     this.#watching = this.#watch();
     this.#cronTask = cron.schedule(this.config.schedule, () => this.loop.trigger('schedule'));
@@ -106,7 +115,36 @@ export class RackSidecar {
     await this.#cronTask?.stop();
     await this.#watching;
     await this.loop.stop();
+    for (const watch of this.#fileWatches) watch.stop();
+    await this.#transport.close();
     await this.app.close();
+  }
+
+  /**
+   * The token file and the TLS files are re-read when they change (a Secret updated in place, a
+   * certificate cert-manager renewed): the next request uses them, the one in flight finishes.
+   */
+  async #watchFiles(): Promise<void> {
+    const log = this.logger.child({ component: 'files' });
+    this.#fileWatches.push(
+      new FileWatch({
+        paths: [this.config.tokenFile],
+        what: 'sidecar token',
+        logger: log,
+        reload: async () => {
+          const [first] = await readTokenFile('SIDECAR_TOKEN_FILE', this.config.tokenFile);
+          if (first === this.#token) return;
+          this.#token = first;
+          log.info({ event: 'token.reloaded' }, 'sidecar token re-read: the first line is sent from now on');
+        },
+      }),
+    );
+    const tls = this.config.tls;
+    if (tls) {
+      const paths = [tls.ca.path, ...(tls.client ? [tls.client.cert.path, tls.client.key.path] : [])];
+      this.#fileWatches.push(new FileWatch({ paths, what: 'TLS files', logger: log, reload: () => this.#transport.reload() }));
+    }
+    for (const watch of this.#fileWatches) await watch.start();
   }
 
   /** What this rack knows, without secrets (GET /v1/status). */
@@ -170,6 +208,7 @@ export class RackSidecar {
         failures++;
         this.#setReachable(false);
         if (err instanceof MalformedAnswerError) this.metrics.rejected.inc({ reason: 'malformed_answer' });
+        if (err instanceof RegionTlsError && err.refused) this.metrics.rejected.inc({ reason: 'tls' });
         const delay = backoffDelay(failures - 1, PROBE_BACKOFF);
         const reason = (err as Error).message;
         // Probing every second: say so once per kind of failure, not once a second.

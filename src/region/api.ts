@@ -20,7 +20,7 @@ import {
   type RackStatus,
   type RegionStatus,
 } from '../protocol/v1.js';
-import { bearerAuth } from '../http/bearer.js';
+import { bearerAuth, type TokenSource } from '../http/bearer.js';
 import { matchesCurrent, parseIfNoneMatch } from '../http/conditional.js';
 import { HttpError, sendError } from '../http/errors.js';
 import { SharedRead } from '../util/shared-read.js';
@@ -39,7 +39,8 @@ const RACK_INVENTORY_CACHE_MS = 1_000;
 const MAX_URL_LENGTH = 2_048;
 
 export interface RegionApiDeps {
-  readonly token: string;
+  /** One token, or two while rotating (see bearerAuth). */
+  readonly token: TokenSource;
   readonly publication: Publication;
   /** Why the region is not ready for racks, or undefined when it is. */
   readonly notReadyReason: () => string | undefined;
@@ -55,6 +56,8 @@ export interface RegionApiDeps {
    */
   readonly status: () => Readonly<Record<string, unknown>>;
   readonly onUnauthorized: () => void;
+  /** Which token a request was admitted with (0: the first line of the token file, 1: the second). */
+  readonly onAuthorized?: (index: number) => void;
   /** Aborted when the server shuts down, to end long-polls at once. */
   readonly closing: AbortSignal;
 }
@@ -66,7 +69,7 @@ const ERRORS = { '4xx': ErrorSchema, '5xx': ErrorSchema } as const;
 export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   // First, before any parsing: a stranger learns nothing but 401.
-  app.addHook('onRequest', bearerAuth(deps.token, deps.onUnauthorized));
+  app.addHook('onRequest', bearerAuth(deps.token, deps.onUnauthorized, deps.onAuthorized));
   app.addHook('onRequest', async (request, reply) => (request.url.length > MAX_URL_LENGTH ? sendError(reply, 414, 'uri_too_long') : undefined));
   app.addHook('onSend', async (_request, reply) => {
     reply.header('Cache-Control', 'no-store');

@@ -1,8 +1,18 @@
 /**
  * Watches the region's shared-secret file. A value is published only when it is present, valid
- * hex and stable (the same on two reads a poll apart), so a half-written file is never served.
- * Polling, not fs.watch: Kubernetes volumes swap files by symlink and inotify misses that.
+ * hex and stable (the same on two reads, with no change noticed between them), so a half-written
+ * file is never served.
+ *
+ * Changes are noticed at once through inotify (`fs.watch`) on the file and on its directory:
+ * MAAS and the kubelet replace files by rename (a Kubernetes volume swaps its `..data` symlink),
+ * which a watch on the old file alone would miss. A change is read after a short settle delay
+ * and confirmed by a second read as long again after it. The poll stays as the fallback for
+ * what inotify cannot see (network file systems, a directory that does not exist yet), and there
+ * a value is confirmed a whole poll later, as before.
  */
+import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { HEX_SECRET } from '../protocol/v1.js';
 import { FileReadError } from '../errors.js';
@@ -28,13 +38,28 @@ export async function readSecretFile(path: string): Promise<SecretReading> {
   return VALID.test(secret) ? { ok: true, secret } : { ok: false, problem: 'not an even number (16 to 1024) of hex digits' };
 }
 
+/** What tells one version of the file from another (a rename gives a new inode, a write a new mtime). */
+async function signature(path: string): Promise<string | undefined> {
+  try {
+    const s = await stat(path);
+    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface SecretSourceOptions {
   readonly path: string;
   readonly pollMs: number;
   readonly logger: Logger;
   /** Called with each new stable secret. */
   readonly onStable: (secret: string) => void;
+  /** How long a change must go quiet before it is read, and before the read that confirms it. */
+  readonly settleMs?: number;
 }
+
+/** Enough for a writer's write() calls to land together; far below any poll interval. */
+const SETTLE_MS = 25;
 
 export class SecretSource {
   #timer: NodeJS.Timeout | undefined;
@@ -42,25 +67,107 @@ export class SecretSource {
   #stable: string | undefined;
   #lastProblem: string | undefined;
   #stopped = false;
+  #reading = false;
+  /** A change was noticed while a read was in flight: read again soon after it. */
+  #changedWhileReading = false;
+  /** The file's identity, size and mtime at the last read: an event that leaves them is no change (a read's own atime update). */
+  #seen: string | undefined;
+  #dirWatcher: FSWatcher | undefined;
+  #fileWatcher: FSWatcher | undefined;
+  readonly #settleMs: number;
+  readonly #name: string;
 
-  constructor(private readonly options: SecretSourceOptions) {}
+  constructor(private readonly options: SecretSourceOptions) {
+    this.#settleMs = options.settleMs ?? SETTLE_MS;
+    this.#name = basename(options.path);
+  }
 
   get stable(): string | undefined {
     return this.#stable;
   }
 
+  /** Whether inotify watches the directory (else only the poll notices changes). */
+  get watching(): boolean {
+    return this.#dirWatcher !== undefined;
+  }
+
   start(): void {
-    void this.#poll();
+    this.#watch();
+    void this.#read();
   }
 
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    this.#dirWatcher?.close();
+    this.#fileWatcher?.close();
+    this.#dirWatcher = this.#fileWatcher = undefined;
   }
 
-  async #poll(): Promise<void> {
-    const reading = await readSecretFile(this.options.path);
+  /** (Re)arms the watchers that are missing; a path or directory that is not there yet is left to the poll. */
+  #watch(): void {
     if (this.#stopped) return;
+    this.#dirWatcher ??= this.#watchOne(dirname(this.options.path), (filename) => {
+      // Only this file, or the `..data`-style entries an atomic writer swaps (a null name: unknown).
+      if (filename === null || filename === this.#name || filename.startsWith('..')) this.#changed();
+    }, () => (this.#dirWatcher = undefined));
+    // The file's own watch follows its inode (or a symlink's target, where the directory sees
+    // nothing): after a rename it watches the old file, so it is re-armed after every read.
+    this.#fileWatcher ??= this.#watchOne(this.options.path, () => this.#changed(), () => (this.#fileWatcher = undefined));
+  }
+
+  #watchOne(path: string, onEvent: (filename: string | null) => void, onGone: () => void): FSWatcher | undefined {
+    let watcher: FSWatcher;
+    try {
+      watcher = watch(path, { persistent: false }, (_event, filename) => onEvent(filename === null ? null : String(filename)));
+    } catch {
+      return undefined;
+    }
+    watcher.on('error', () => {
+      watcher.close();
+      onGone();
+    });
+    return watcher;
+  }
+
+  /** A watch saw something: if the file is not what the last read saw, read once it has settled. */
+  #changed(): void {
+    void signature(this.options.path).then((now) => {
+      if (this.#stopped || now === this.#seen) return;
+      this.#changedNow();
+    });
+  }
+
+  #changedNow(): void {
+    if (this.#reading) {
+      this.#changedWhileReading = true;
+      return;
+    }
+    // A change resets the candidate: the next read starts a new pair of equal reads.
+    this.#candidate = undefined;
+    this.#schedule(this.#settleMs);
+  }
+
+  #schedule(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#read(), ms);
+    this.#timer.unref();
+  }
+
+  async #read(): Promise<void> {
+    this.#reading = true;
+    this.#changedWhileReading = false;
+    this.#seen = await signature(this.options.path);
+    const reading = await readSecretFile(this.options.path);
+    this.#reading = false;
+    if (this.#stopped) return;
+    if (this.#changedWhileReading) {
+      // The file changed under this read: it proves nothing; read again once it settles.
+      this.#candidate = undefined;
+      this.#schedule(this.#settleMs);
+      return;
+    }
+    let unconfirmed = false;
     if (!reading.ok) {
       // Keep serving the last stable secret: a missing or torn file is not a rotation.
       if (this.#lastProblem !== reading.problem) this.options.logger.warn({ path: this.options.path, problem: reading.problem }, 'region secret file not usable');
@@ -72,9 +179,15 @@ export class SecretSource {
         this.#stable = reading.secret;
         this.options.onStable(reading.secret);
       }
+      unconfirmed = reading.secret !== this.#stable;
       this.#candidate = reading.secret;
     }
-    this.#timer = setTimeout(() => void this.#poll(), this.options.pollMs);
-    this.#timer.unref();
+    // A rename left the file watcher on the old inode, or the file or directory has just appeared.
+    this.#fileWatcher?.close();
+    this.#fileWatcher = undefined;
+    this.#watch();
+    // With inotify watching, a quiet settle delay is as good as a poll: any write in between
+    // would have been seen. Without it, confirm a poll later, as before.
+    this.#schedule(unconfirmed && this.watching ? this.#settleMs : this.options.pollMs);
   }
 }

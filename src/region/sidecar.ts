@@ -26,6 +26,8 @@ import type { Action, Conflict } from './network/plan.js';
 import { describeAction } from './network/apply.js';
 import type { ObservedRack, ObservedSubnet } from './network/observed.js';
 import type { Change, LastPass, RackSummary, RegionStatus } from '../protocol/v1.js';
+import { FileWatch, isLoopback, loadTlsMaterial, requireClientCertificate, serverTlsOptions, setServerContext } from '../http/tls.js';
+import { readTokenFile } from '../config/env.js';
 
 const BOOTSTRAP_BACKOFF = { initialMs: 250, maxMs: 10_000 };
 
@@ -46,6 +48,9 @@ export class RegionSidecar {
   #cronTask: ReturnType<typeof cron.schedule> | undefined;
   #bootstrap: Promise<void> | undefined;
   #reachability: Promise<void> | undefined;
+  /** The tokens accepted now: re-read when SIDECAR_TOKEN_FILE changes (two lines while rotating). */
+  #tokens: readonly string[];
+  readonly #fileWatches: FileWatch[] = [];
   /** What /readyz checks, one by one (region reachable, bootstrapped, secret published); /v1/status shows the same with reasons. */
   readonly #checks: Readonly<Record<string, ProblemCheck>> = {
     region: () => (this.#regionReachable ? undefined : 'region API not answering'),
@@ -58,6 +63,7 @@ export class RegionSidecar {
     private readonly logger: Logger,
     registry: Registry,
   ) {
+    this.#tokens = config.tokens;
     this.metrics = createRegionMetrics(registry, {
       generationAgeSeconds: () => {
         const since = this.publication.current?.since;
@@ -97,10 +103,13 @@ export class RegionSidecar {
       registry,
       liveness: () => (this.loop.isWedged(30_000) ? 'reconcile loop wedged' : undefined),
       readiness: readyChecks(this.#checks),
+      ...(config.tls ? { https: serverTlsOptions(config.tls.material, config.tls.clientCa) } : {}),
     });
+    this.#wireTls();
     this.app.register(regionApi, {
       prefix: '/v1',
-      token: config.token,
+      token: () => this.#tokens,
+      onAuthorized: (index) => this.metrics.tokenAccepted.inc({ line: index === 0 ? 'first' : 'second' }),
       publication: this.publication,
       notReadyReason: () => (this.#regionReachable ? undefined : 'region API not answering'),
       // One shared, briefly cached MAAS read answers every rack asking at once.
@@ -115,6 +124,13 @@ export class RegionSidecar {
   /** Starts serving at once (health, not-ready), then bootstraps in the background. */
   async start(): Promise<string> {
     const address = await this.app.listen({ host: this.config.listen.host, port: this.config.listen.port });
+    if (!this.config.tls && !isLoopback(this.config.listen.host)) {
+      this.logger.warn(
+        { event: 'tls.off', host: this.config.listen.host },
+        'serving /v1 over plain HTTP on a non-loopback address: the region secret and the token cross the network unencrypted (set SIDECAR_TLS_CERT_FILE and SIDECAR_TLS_KEY_FILE)',
+      );
+    }
+    await this.#watchFiles();
     this.#secret.start();
     this.#reachability = watchReachability(
       {
@@ -136,7 +152,68 @@ export class RegionSidecar {
     await this.#bootstrap?.catch(() => undefined);
     await this.#reachability;
     await this.loop.stop();
+    for (const watch of this.#fileWatches) watch.stop();
     await this.app.close();
+  }
+
+  /** Counts refused TLS handshakes; with a client CA, /v1 requires a client certificate it signs. */
+  #wireTls(): void {
+    const tls = this.config.tls;
+    if (!tls) return;
+    const log = this.logger.child({ component: 'tls' });
+    this.app.server.on('tlsClientError', (err: NodeJS.ErrnoException) => {
+      this.metrics.rejected.inc({ reason: 'tls' });
+      // Plain HTTP to this port, an untrusted client, a scanner: at debug (the counter says how many).
+      log.debug({ code: err.code, reason: err.message.slice(0, 200) }, 'TLS handshake refused');
+    });
+    if (tls.clientCa) {
+      // A root hook: it runs before the /v1 context's bearer check.
+      this.app.addHook(
+        'onRequest',
+        requireClientCertificate('/v1', (reason) => {
+          this.metrics.rejected.inc({ reason: 'unauthorized' });
+          log.warn({ reason }, 'client certificate refused');
+        }),
+      );
+    }
+  }
+
+  /**
+   * Re-reads the token file and the TLS files when they change. A new certificate is used for new
+   * connections (setSecureContext); open ones, long-polls included, keep going.
+   */
+  async #watchFiles(): Promise<void> {
+    const log = this.logger.child({ component: 'files' });
+    this.#fileWatches.push(
+      new FileWatch({
+        paths: [this.config.tokenFile],
+        what: 'sidecar token',
+        logger: log,
+        reload: async () => {
+          const tokens = await readTokenFile('SIDECAR_TOKEN_FILE', this.config.tokenFile);
+          if (tokens.join('\n') === this.#tokens.join('\n')) return;
+          this.#tokens = tokens;
+          log.info({ event: 'token.reloaded', tokens: tokens.length }, 'sidecar token file re-read');
+        },
+      }),
+    );
+    const tls = this.config.tls;
+    if (tls) {
+      const files = tls.files;
+      this.#fileWatches.push(
+        new FileWatch({
+          paths: [files.cert.path, files.key.path, ...(files.ca ? [files.ca.path] : [])],
+          what: 'TLS certificate',
+          logger: log,
+          reload: async () => {
+            const material = await loadTlsMaterial(files);
+            setServerContext(this.app.server, material);
+            log.info({ event: 'tls.reloaded', ...material.leaf }, 'TLS certificate re-read: new connections use it');
+          },
+        }),
+      );
+    }
+    for (const watch of this.#fileWatches) await watch.start();
   }
 
   #newClient(apiKey: ApiKey | undefined, readAttempts?: number): MaasClient {

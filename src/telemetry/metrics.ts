@@ -8,7 +8,7 @@ import type { RequestEvent } from '../maas/client.js';
 
 const DRIFT_FIELDS: readonly DriftField[] = ['gateway_ip', 'dns_servers', 'ip_range', 'dhcp_on', 'primary_rack', 'secondary_rack', 'setting', 'boot_resources'];
 const CONFLICT_KINDS: readonly ConflictKind[] = ['subnet_missing', 'range_conflict', 'dhcp_blocked', 'no_healthy_rack'];
-export const REJECT_REASONS = ['unauthorized', 'malformed_answer'] as const;
+export const REJECT_REASONS = ['unauthorized', 'malformed_answer', 'tls'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /**
@@ -82,8 +82,11 @@ export function createRegionMetrics(registry: Registry, sources: RegionGaugeSour
   for (const field of DRIFT_FIELDS) drift.inc({ field }, 0);
   const conflicts = new Gauge({ name: 'maas_sidecar_conflicts', help: 'Conflicts found by the last reconcile pass, by kind.', labelNames: ['kind'] as const, registers: [registry] });
   for (const kind of CONFLICT_KINDS) conflicts.set({ kind }, 0);
+  const tokenAccepted = new Counter({ name: 'maas_sidecar_token_accepted_total', help: '/v1 requests admitted, by the line of SIDECAR_TOKEN_FILE their token is on (second: the other token while rotating).', labelNames: ['line'] as const, registers: [registry] });
+  for (const line of ['first', 'second']) tokenAccepted.inc({ line }, 0);
   return {
     ...commonMetrics(registry),
+    tokenAccepted,
     maasRequests,
     maasLatency,
     drift,

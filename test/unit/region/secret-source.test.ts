@@ -1,11 +1,12 @@
 import t from 'tap';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSecretFile, SecretSource } from '../../../src/region/secret-source.js';
 import { Publication } from '../../../src/region/publication.js';
 import { memoryLogger } from '../../helpers/silent-logger.js';
 import { waitFor } from '../../helpers/wait.js';
+import { scaled } from '../../helpers/time.js';
 
 async function dir(t: { teardown(fn: () => unknown): void }) {
   const d = await mkdtemp(join(tmpdir(), 'secret-'));
@@ -37,6 +38,89 @@ t.test('a secret is published once stable, a torn write is not, a new value is',
   await waitFor(() => seen.length === 2, { what: 'rotated secret' });
   t.same(seen, ['ab'.repeat(16), 'ef'.repeat(16)]);
   t.equal(source.stable, 'ef'.repeat(16));
+});
+
+/**
+ * The poll is set far beyond the deadline, so only the watch can notice a change in time. The
+ * deadline is generous (scaled) because it bounds, not measures: a watch answers in milliseconds.
+ */
+const NEVER_POLL_MS = 3_600_000;
+const NOTICED_WITHIN_MS = scaled(3_000);
+
+async function watchedSource(t: { teardown(fn: () => unknown): void; ok(value: unknown, message: string): void }, path: string) {
+  const seen: string[] = [];
+  const source = new SecretSource({ path, pollMs: NEVER_POLL_MS, logger: memoryLogger().logger, onStable: (s) => seen.push(s) });
+  t.teardown(() => source.stop());
+  source.start();
+  await waitFor(() => seen.length === 1, { what: 'first secret', timeoutMs: NOTICED_WITHIN_MS });
+  t.ok(source.watching, 'inotify watches the directory');
+  return { source, seen };
+}
+
+t.test('a file replaced by rename is noticed at once, not at the next poll', async (t) => {
+  const path = join(await dir(t), 'secret');
+  await writeFile(path, 'ab'.repeat(16));
+  const { seen } = await watchedSource(t, path);
+  await writeFile(`${path}.tmp`, 'cd'.repeat(16));
+  await rename(`${path}.tmp`, path);
+  await waitFor(() => seen.length === 2, { what: 'the renamed secret', timeoutMs: NOTICED_WITHIN_MS });
+  t.same(seen, ['ab'.repeat(16), 'cd'.repeat(16)]);
+});
+
+t.test('a file written in place is noticed at once', async (t) => {
+  const path = join(await dir(t), 'secret');
+  await writeFile(path, 'ab'.repeat(16));
+  const { seen } = await watchedSource(t, path);
+  await writeFile(path, 'ef'.repeat(16));
+  await waitFor(() => seen.length === 2, { what: 'the rewritten secret', timeoutMs: NOTICED_WITHIN_MS });
+  t.same(seen, ['ab'.repeat(16), 'ef'.repeat(16)]);
+});
+
+t.test("a Kubernetes volume's ..data symlink swap is noticed at once", async (t) => {
+  const d = await dir(t);
+  for (const [version, secret] of [['..v1', 'ab'], ['..v2', '12']] as const) {
+    await mkdir(join(d, version));
+    await writeFile(join(d, version, 'secret'), secret.repeat(16));
+  }
+  await symlink('..v1', join(d, '..data'));
+  await symlink('..data/secret', join(d, 'secret'));
+  const { seen } = await watchedSource(t, join(d, 'secret'));
+  // What the kubelet's atomic writer does: a new symlink, renamed over the old one.
+  await symlink('..v2', join(d, '..data_tmp'));
+  await rename(join(d, '..data_tmp'), join(d, '..data'));
+  await waitFor(() => seen.length === 2, { what: 'the swapped secret', timeoutMs: NOTICED_WITHIN_MS });
+  t.same(seen, ['ab'.repeat(16), '12'.repeat(16)]);
+});
+
+t.test('a change to an invalid value is noticed but never published; the next valid one is', async (t) => {
+  const path = join(await dir(t), 'secret');
+  await writeFile(path, 'ab'.repeat(16));
+  const logged = memoryLogger();
+  const seen: string[] = [];
+  const source = new SecretSource({ path, pollMs: NEVER_POLL_MS, logger: logged.logger, onStable: (s) => seen.push(s) });
+  t.teardown(() => source.stop());
+  source.start();
+  await waitFor(() => seen.length === 1, { what: 'first secret', timeoutMs: NOTICED_WITHIN_MS });
+  await writeFile(path, 'not hex at all');
+  await waitFor(() => logged.text().includes('region secret file not usable'), { what: 'the bad value read', timeoutMs: NOTICED_WITHIN_MS });
+  t.equal(source.stable, 'ab'.repeat(16), 'the last good secret stays');
+  await writeFile(path, '34'.repeat(16));
+  await waitFor(() => seen.length === 2, { what: 'the next valid secret', timeoutMs: NOTICED_WITHIN_MS });
+  t.same(seen, ['ab'.repeat(16), '34'.repeat(16)]);
+});
+
+t.test('a directory that appears later is found by the poll, then watched', async (t) => {
+  const d = join(await dir(t), 'later');
+  const path = join(d, 'secret');
+  const seen: string[] = [];
+  const source = new SecretSource({ path, pollMs: 20, logger: memoryLogger().logger, onStable: (s) => seen.push(s) });
+  t.teardown(() => source.stop());
+  source.start();
+  t.notOk(source.watching, 'nothing to watch yet');
+  await mkdir(d);
+  await writeFile(path, 'ab'.repeat(16));
+  await waitFor(() => seen.length === 1, { what: 'the secret, by the poll', timeoutMs: NOTICED_WITHIN_MS });
+  t.ok(source.watching, 'watched once the directory exists');
 });
 
 t.test('publication: generation changes with url or secret, waiters wake on change', async (t) => {
