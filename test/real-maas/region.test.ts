@@ -109,8 +109,10 @@ if ('missing' in kit) {
         { what: 'the declared gateway and DHCP back in MAAS', timeoutMs: scaled(20_000), intervalMs: 200 },
       );
       const after = await region.metrics();
-      t.equal(drift(after, 'gateway_ip'), drift(before, 'gateway_ip') + 1, 'one gateway correction counted');
-      t.equal(drift(after, 'dhcp_on'), drift(before, 'dhcp_on') + 1, 'one DHCP correction counted');
+      // At least one each: a scheduled pass can overlap the test's two writes and correct a field
+      // twice (seen once under heavy load for dhcp_on; every count is a write MAAS accepted).
+      t.ok(drift(after, 'gateway_ip') >= drift(before, 'gateway_ip') + 1, 'the gateway correction counted');
+      t.ok(drift(after, 'dhcp_on') >= drift(before, 'dhcp_on') + 1, 'the DHCP correction counted');
       const current = await maasJson<RealSubnet>(maas, 'GET', `subnets/${subnet.id}/`);
       t.same(current.dns_servers, ['10.7.200.1'], 'DNS untouched');
       t.match(current.vlan, { primary_rack: racks.primary_rack, secondary_rack: racks.secondary_rack }, 'the same racks serve DHCP');
