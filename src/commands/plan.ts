@@ -42,8 +42,8 @@ Options:
                         run the way the region sidecar runs it: its environment says how
                         (MAAS_REGION_COMMAND, COMMAND_MODE and what the mode needs,
                         COMMAND_TIMEOUT_SECONDS). Reads keys only: never creates a user or a key.
-                        In the region pod: kubectl exec POD -c region-sidecar -- maas-sidecar
-                        plan --use-region-cli
+                        In the region pod: kubectl exec POD -c region-sidecar --
+                        node /app/bin/maas-sidecar.js plan --use-region-cli
   --username USER       with --use-region-cli: whose key (default MAAS_ADMIN_USERNAME, else admin)
   --json                print {network: {file, summary}, maas?: {url, converged, changes,
                         conflicts}} as JSON

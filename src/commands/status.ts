@@ -26,9 +26,9 @@ racks with their rackd and dhcpd state and DHCP roles, the last reconcile pass (
 long), changes still pending and conflicts left for a person.
 
 Run in a sidecar's container, it needs no options: it asks that sidecar, with its token.
-  kubectl exec POD -c region-sidecar -- maas-sidecar status
-  kubectl exec POD -c rack-sidecar -- maas-sidecar status            (this rack)
-  kubectl exec POD -c rack-sidecar -- maas-sidecar status --region   (the region sidecar)
+  kubectl exec POD -c region-sidecar -- node /app/bin/maas-sidecar.js status
+  kubectl exec POD -c rack-sidecar -- node /app/bin/maas-sidecar.js status            (this rack)
+  kubectl exec POD -c rack-sidecar -- node /app/bin/maas-sidecar.js status --region   (the region sidecar)
 
 Options:
   --url URL          the sidecar to ask, e.g. http://127.0.0.1:8080 (default: the one this
@@ -41,9 +41,9 @@ Options:
                      REGION_SIDECAR_CA_FILE). A region sidecar serving TLS is asked at a name
                      its certificate holds: --url https://NAME:PORT --ca-file FILE
   --json             print JSON for scripts (below) instead of text
-  --show-secret      also print the region's shared secret (what "maas-region
-                     get_region_secret" prints), with a warning on stderr; asks the region
-                     sidecar (in a rack container: with --region)
+  --show-secret      also print the region's shared secret (what a person would otherwise
+                     copy from /var/lib/maas/secret), with a warning on stderr; asks the
+                     region sidecar (in a rack container: with --region)
   -h, --help         show this help
 
 Environment (the sidecar's own): SIDECAR_LISTEN_HOST (default 0.0.0.0), SIDECAR_LISTEN_PORT
