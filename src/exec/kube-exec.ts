@@ -22,8 +22,10 @@ const MAX_FRAME = MAX_OUTPUT + 1;
 
 export function kubeExecLauncher(target: KubeExecTarget): Launcher {
   return {
-    describe: async (argv) => `kube-exec ${target.namespace}/${target.pod}/${target.container}: ${argv.join(' ')}`,
-    launch: (request) => execInPod(target, request),
+    prepare: async (argv) => ({
+      shown: `kube-exec ${target.namespace}/${target.pod}/${target.container}: ${argv.join(' ')}`,
+      launch: (request) => execInPod(target, argv, request),
+    }),
   };
 }
 
@@ -55,7 +57,7 @@ export function exitCodeOf(status: unknown): { exitCode: number } | { reason: st
   return { reason: typeof s.message === 'string' && s.message !== '' ? s.message : 'the API server reported a failure without a message' };
 }
 
-async function execInPod(target: KubeExecTarget, { argv, input, timeoutMs, signal }: Launch): Promise<LaunchOutcome> {
+async function execInPod(target: KubeExecTarget, argv: readonly string[], { input, timeoutMs, signal }: Launch): Promise<LaunchOutcome> {
   // Read on every run: the kubelet rotates the projected token.
   let token: string;
   let ca: string;

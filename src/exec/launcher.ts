@@ -23,16 +23,20 @@ export type LaunchOutcome =
   | { readonly kind: 'not-started'; readonly reason: string };
 
 export interface Launch {
-  readonly argv: readonly string[];
   readonly input: string | undefined;
   readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
 }
 
-export interface Launcher {
+/** An argv made ready to run where the mode runs it (an nsenter target's pid looked up once). */
+export interface Prepared {
   /** How the command line is shown in logs and errors (before scrubbing). */
-  describe(argv: readonly string[]): Promise<string>;
+  readonly shown: string;
   launch(request: Launch): Promise<LaunchOutcome>;
+}
+
+export interface Launcher {
+  prepare(argv: readonly string[]): Promise<Prepared>;
 }
 
 /** Output kept per stream; more is an error, not a silent cut. */

@@ -7,7 +7,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { ExecError } from '../errors.js';
-import { MAX_OUTPUT, type Launcher, type RunnerMode } from './launcher.js';
+import { MAX_OUTPUT, type Launch, type Launcher, type LaunchOutcome, type RunnerMode } from './launcher.js';
 
 /** How long a process group gets between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 2_000;
@@ -17,49 +17,52 @@ type LocalMode = Exclude<RunnerMode, { kind: 'kube-exec' }>;
 export function localLauncher(mode: LocalMode, env: Readonly<Record<string, string>> = {}): Launcher {
   const prefixed = async (argv: readonly string[]) => (mode.kind === 'direct' ? argv : [...(await nsenterPrefix(mode.target)), ...argv]);
   return {
-    describe: async (argv) => (await prefixed(argv)).join(' '),
-    async launch({ argv, input, timeoutMs, signal }) {
+    async prepare(argv) {
       const full = await prefixed(argv);
-      const { execa } = await import('execa');
-      const child = execa(full[0] as string, full.slice(1), {
-        reject: false,
-        ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
-        // A new session: its own process group, and no controlling terminal to prompt on.
-        detached: true,
-        cleanup: true,
-        maxBuffer: MAX_OUTPUT,
-        env: mode.kind === 'direct' ? { ...env } : {},
-        extendEnv: true,
-      });
-      const killGroup = (sig: NodeJS.Signals) => {
-        if (child.pid !== undefined) {
-          try {
-            process.kill(-child.pid, sig);
-          } catch {
-            // Already gone.
-          }
-        }
-      };
-      let ended: 'timed-out' | 'stopped' | undefined;
-      const stopGroup = (why: 'timed-out' | 'stopped') => {
-        ended ??= why;
-        killGroup('SIGTERM');
-        setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
-      };
-      const timer = setTimeout(() => stopGroup('timed-out'), timeoutMs);
-      const onAbort = () => stopGroup('stopped');
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const result = await child;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      // Whatever the leader did, leave no member of its group behind.
-      killGroup('SIGKILL');
-
-      if (ended !== undefined) return { kind: ended };
-      if (result.failed && result.exitCode === undefined) return { kind: 'not-started', reason: result.shortMessage ?? 'unknown error' };
-      return { kind: 'exited', exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+      return { shown: full.join(' '), launch: (request) => run(full, request) };
     },
   };
+
+  async function run(full: readonly string[], { input, timeoutMs, signal }: Launch): Promise<LaunchOutcome> {
+    const { execa } = await import('execa');
+    const child = execa(full[0] as string, full.slice(1), {
+      reject: false,
+      ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
+      // A new session: its own process group, and no controlling terminal to prompt on.
+      detached: true,
+      cleanup: true,
+      maxBuffer: MAX_OUTPUT,
+      env: mode.kind === 'direct' ? { ...env } : {},
+      extendEnv: true,
+    });
+    const killGroup = (sig: NodeJS.Signals) => {
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, sig);
+        } catch {
+          // Already gone.
+        }
+      }
+    };
+    let ended: 'timed-out' | 'stopped' | undefined;
+    const stopGroup = (why: 'timed-out' | 'stopped') => {
+      ended ??= why;
+      killGroup('SIGTERM');
+      setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
+    };
+    const timer = setTimeout(() => stopGroup('timed-out'), timeoutMs);
+    const onAbort = () => stopGroup('stopped');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const result = await child;
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    // Whatever the leader did, leave no member of its group behind.
+    killGroup('SIGKILL');
+
+    if (ended !== undefined) return { kind: ended };
+    if (result.failed && result.exitCode === undefined) return { kind: 'not-started', reason: result.shortMessage ?? 'unknown error' };
+    return { kind: 'exited', exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+  }
 }
 
 /** `nsenter` into the target's namespaces; the target pid is looked up on every run (it changes on restart). */

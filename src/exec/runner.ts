@@ -48,12 +48,13 @@ export function createRunner(options: RunnerOptions): Runner {
     if (!COMMAND.test(command)) throw new ExecError(`refusing to run "${command}": not a plain command name or path`, undefined, false);
     if (args.some((a) => a.includes('\0'))) throw new ExecError(`refusing to run ${command}: an argument holds a NUL byte`, undefined, false);
     const argv = [command, ...args];
-    const shown = scrub(await launcher.describe(argv), secrets);
+    const prepared = await launcher.prepare(argv);
+    const shown = scrub(prepared.shown, secrets);
     const log = options.logger.child({ component: 'runner' });
     log.debug({ command: shown }, 'running command');
 
     const started = performance.now();
-    const outcome = await launcher.launch({ argv, input, timeoutMs, signal });
+    const outcome = await prepared.launch({ input, timeoutMs, signal });
     const seconds = (performance.now() - started) / 1000;
     switch (outcome.kind) {
       case 'timed-out':
@@ -76,8 +77,5 @@ export function createRunner(options: RunnerOptions): Runner {
 function lazyKubeExec(target: KubeExecTarget): Launcher {
   let loaded: Promise<Launcher> | undefined;
   const launcher = () => (loaded ??= import('./kube-exec.js').then((m) => m.kubeExecLauncher(target)));
-  return {
-    describe: async (argv) => (await launcher()).describe(argv),
-    launch: async (request) => (await launcher()).launch(request),
-  };
+  return { prepare: async (argv) => (await launcher()).prepare(argv) };
 }

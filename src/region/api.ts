@@ -182,9 +182,14 @@ function rackStatusOf(inventory: RackInventory, hostname: string): RackStatus {
         vid: s.vlan.vid,
         dhcpOn: s.vlan.dhcp_on,
         gatewayIp: s.gateway_ip,
-        role: s.vlan.primary_rack === rack.systemId ? 'primary' : s.vlan.secondary_rack === rack.systemId ? 'secondary' : 'none',
+        role: dhcpRole(rack.systemId, s.vlan.primary_rack, s.vlan.secondary_rack),
       })),
   };
+}
+
+/** A rack's part in DHCP on a VLAN, from the VLAN's primary and secondary rack (system ids). */
+export function dhcpRole(systemId: string, primary: string | null, secondary: string | null): 'primary' | 'secondary' | 'none' {
+  return primary === systemId ? 'primary' : secondary === systemId ? 'secondary' : 'none';
 }
 
 export interface RackLookupOptions {

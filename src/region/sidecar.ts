@@ -18,7 +18,7 @@ import { sleep, backoffDelay } from '../util/backoff.js';
 import { Publication } from './publication.js';
 import { SecretSource } from './secret-source.js';
 import { obtainApiKey, verifyAdminKey, waitForRegion } from './bootstrap.js';
-import { rackLookup, regionApi } from './api.js';
+import { dhcpRole, rackLookup, regionApi } from './api.js';
 import { reconcileNetwork } from './network/reconcile.js';
 import { watchReachability } from './reachability.js';
 import { toObservedRack, toObservedSubnet } from './network/observe.js';
@@ -367,7 +367,7 @@ function rackSummary(rack: ObservedRack, subnets: readonly ObservedSubnet[]): Ra
         vid: s.vlan.vid,
         dhcpOn: s.vlan.dhcpOn,
         gatewayIp: s.gatewayIp,
-        role: s.vlan.primaryRack === rack.systemId ? 'primary' : s.vlan.secondaryRack === rack.systemId ? 'secondary' : 'none',
+        role: dhcpRole(rack.systemId, s.vlan.primaryRack, s.vlan.secondaryRack),
       })),
   };
 }

@@ -57,7 +57,7 @@ export interface KubeApiOptions {
   readonly containers: readonly KubeContainer[];
   /** Protocols the server accepts, in its order of preference (default v5 then v4). */
   readonly protocols?: readonly string[];
-  /** Tokens other than the service account's that authenticate (e.g. to test a rotated one). */
+  /** The service account token the endpoint accepts (default: a fixed test token). */
   readonly token?: string;
 }
 

@@ -11,7 +11,6 @@ import { loadRackConfig, RACK_ENV_HELP, RackEnvSchema } from '../../src/config/r
 import { loadRegionConfig, REGION_ENV_HELP, RegionEnvSchema } from '../../src/config/region.js';
 import { checkListenHost } from '../../src/config/sidecar.js';
 import { planCommand } from '../../src/commands/plan.js';
-import { ConfigError } from '../../src/errors.js';
 import { readLocalRegistration } from '../../src/rack/local-registration.js';
 import { readSecretFile, SecretSource } from '../../src/region/secret-source.js';
 import { FILE_LIMITS, readBoundedFile, readBoundedFileSync } from '../../src/util/read-file.js';
@@ -19,6 +18,7 @@ import { fileFixtures } from '../helpers/file-fixtures.js';
 import { memoryLogger } from '../helpers/silent-logger.js';
 import { scaled } from '../helpers/time.js';
 import { waitFor } from '../helpers/wait.js';
+import { problemsOf } from '../helpers/config-problems.js';
 
 const { dir, file, sparse, fifo } = await fileFixtures(t, 'config-');
 const TOKEN = 'config-token-0123456789';
@@ -27,15 +27,6 @@ const password = await file('password', 'a-good-password\n');
 const REGION_OK = { SIDECAR_TOKEN_FILE: token, MAAS_ADMIN_PASSWORD_FILE: password };
 const RACK_OK = { SIDECAR_TOKEN_FILE: token, REGION_SIDECAR_URL: 'http://region:8080', RACK_HOSTNAME: 'rack-a' };
 
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  return [];
-}
 const region = (env: Record<string, string>) => problemsOf(() => loadRegionConfig({ ...REGION_OK, ...env }));
 const rack = (env: Record<string, string>) => problemsOf(() => loadRackConfig({ ...RACK_OK, ...env }));
 

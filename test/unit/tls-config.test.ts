@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { loadRegionConfig } from '../../src/config/region.js';
 import { loadRackConfig } from '../../src/config/rack.js';
 import { parseTokens } from '../../src/config/env.js';
-import { ConfigError } from '../../src/errors.js';
 import { matchToken } from '../../src/http/bearer.js';
 import { FileWatch, isLoopback } from '../../src/http/tls.js';
 import { describeTlsFailure } from '../../src/http/tls-client.js';
@@ -17,6 +16,7 @@ import { fileFixtures } from '../helpers/file-fixtures.js';
 import { makeTestCa } from '../helpers/tls.js';
 import { memoryLogger } from '../helpers/silent-logger.js';
 import { waitFor } from '../helpers/wait.js';
+import { problemsOf } from '../helpers/config-problems.js';
 
 const { dir, file } = await fileFixtures(t, 'tls-config-');
 const CURRENT = 'current-token-0123456789';
@@ -27,15 +27,6 @@ const ca = await makeTestCa(t);
 const server = await ca.issue('server', ['DNS:localhost']);
 const other = await ca.issue('other', ['DNS:localhost']);
 
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  return [];
-}
 const region = (env: Record<string, string>) => loadRegionConfig({ SIDECAR_TOKEN_FILE: token, MAAS_ADMIN_PASSWORD_FILE: password, ...env });
 const rack = (env: Record<string, string>) => loadRackConfig({ SIDECAR_TOKEN_FILE: token, RACK_HOSTNAME: 'rack-a', REGION_SIDECAR_URL: 'https://maas-region-sidecar.maas.svc:8080', ...env });
 

@@ -1,18 +1,10 @@
 import t from 'tap';
 import { parseNetworkConfig } from '../../../src/region/network/desired.js';
-import { ConfigError } from '../../../src/errors.js';
+import { problemsOf } from '../../helpers/config-problems.js';
 
 const parse = (yaml: string) => parseNetworkConfig(yaml, 'network.yaml');
 
-function problemsOf(yaml: string): string[] {
-  try {
-    parse(yaml);
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  return [];
-}
+const problemsOfYaml = (yaml: string): string[] => problemsOf(() => parse(yaml));
 
 t.test('a full declaration parses and normalises addresses', async (t) => {
   const d = parse(`
@@ -55,12 +47,12 @@ const BAD: [string, string, RegExp][] = [
 
 for (const [name, yaml, expected] of BAD) {
   t.test(`rejected: ${name}`, async (t) => {
-    const problems = problemsOf(yaml);
+    const problems = problemsOfYaml(yaml);
     t.ok(problems.some((p) => expected.test(p)), `${problems.join(' | ')} ~ ${expected}`);
   });
 }
 
 t.test('every problem is reported at once', async (t) => {
-  const problems = problemsOf('subnets: [{ cidr: 10.7.200.0/24, gateway: 10.7.201.1, dhcp: true }]');
+  const problems = problemsOfYaml('subnets: [{ cidr: 10.7.200.0/24, gateway: 10.7.201.1, dhcp: true }]');
   t.equal(problems.length, 2);
 });
