@@ -13,6 +13,7 @@ trap 'bash test/helpers/real-maas-kit.sh stop' EXIT
 # tap's per-file limit (package.json) scales with the same factor as the tests' own deadlines.
 base=$(node -p 'require("./package.json").tap.timeout')
 timeout=$(awk -v b="$base" -v f="${TEST_TIME_FACTOR:-1}" 'BEGIN { printf "%d", b * f }')
-npx tap --timeout "$timeout" "$@"
+# TEST_JOBS: files at a time (default: package.json's tap.jobs, 2). CI sets 3 with TEST_TIME_FACTOR=2.
+npx tap --timeout "$timeout" ${TEST_JOBS:+--jobs "$TEST_JOBS"} "$@"
 status=$?
 exit $((status != 0 ? status : warm))
