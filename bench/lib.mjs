@@ -177,3 +177,28 @@ export function stats(values) {
 export async function cleanup(dir) {
   await rm(dir, { recursive: true, force: true });
 }
+
+/** The sum of a metric's samples whose labels pass `keep` (a label object), from a /metrics text. */
+export function metricSum(text, name, keep = () => true) {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+    if (keep(labels)) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+/** CPU seconds a process has used (user + system), from /proc (Linux). */
+export async function cpuSeconds(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** A /v1 request to a region sidecar with the bench's token. */
+export function v1(port, path, init = {}) {
+  return fetch(`http://127.0.0.1:${port}/v1/${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, ...init.headers } });
+}
