@@ -14,7 +14,24 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, type as osType, release } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { CLI_ROOT, cleanup, cpuSeconds, loadAverage, metricSum, ok, rackEnv, regionEnv, ROOT, rssBytes, simulator, start, stats, tempDir, until, v1 } from './lib.mjs';
+import {
+  CLI_ROOT,
+  cleanup,
+  cpuSeconds,
+  loadAverage,
+  metricSum,
+  ok,
+  rackEnv,
+  regionEnv,
+  ROOT,
+  rssBytes,
+  simulator,
+  start,
+  stats,
+  tempDir,
+  until,
+  v1,
+} from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const NODE = process.env.BENCH_NODE ?? process.execPath;
@@ -153,9 +170,11 @@ console.log('port=' + app.server.address().port);
 async function throughput() {
   // The bare fastify is a process of its own, like the sidecar (autocannon runs in this one).
   const bareApp = start([BARE_FASTIFY], { node: NODE, cli: '-e', nodeArgs: ['--input-type=module'] });
-  const barePort = Number(await until(async () => /port=(\d+)/.exec(bareApp.log())?.[1], 'bare fastify', 30_000, 5).catch((err) => {
-    throw new Error(`${err.message}: ${bareApp.stderr()}`);
-  }));
+  const barePort = Number(
+    await until(async () => /port=(\d+)/.exec(bareApp.log())?.[1], 'bare fastify', 30_000, 5).catch((err) => {
+      throw new Error(`${err.message}: ${bareApp.stderr()}`);
+    }),
+  );
   const s = await stack({ racks: 0, regionExtra: { LOG_LEVEL: 'info' } });
   const sidecar = [];
   const bare = [];
@@ -182,7 +201,12 @@ async function throughput() {
 async function rotation(racks) {
   const s = await stack({ racks, regionExtra: { LOG_LEVEL: 'warn' } });
   try {
-    await until(async () => (await Promise.all(s.racks.map((r) => ok(`http://127.0.0.1:${r.port}/readyz`)))).every(Boolean), `${racks} racks ready`, 300_000, 50);
+    await until(
+      async () => (await Promise.all(s.racks.map((r) => ok(`http://127.0.0.1:${r.port}/readyz`)))).every(Boolean),
+      `${racks} racks ready`,
+      300_000,
+      50,
+    );
     return await repeat(`rotation @${racks} racks`, RUNS, async () => {
       const startedAt = performance.now();
       await s.sim.control('POST', 'region/rotate-secret');
@@ -199,7 +223,6 @@ async function rotation(racks) {
     await s.stop();
   }
 }
-
 
 // 6. 1,000 long-poll watchers of /v1/region: the region's RSS once every watcher has seen five
 // rotations (each answers every watcher at once, and each watcher polls again at once).
@@ -301,7 +324,14 @@ async function realMaas() {
   if (!existsSync(command) || !existsSync('/usr/lib/postgresql/15/bin/postgres')) return { skipped: `real MAAS kit not installed at ${kit}` };
   const state = process.env.REAL_MAAS_STATE ?? '/var/tmp/maas-sidecar-real-maas';
   const kitRun = (args) => execFileSync(command, [...args, '--state', state], { encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] });
-  const values = (text) => Object.fromEntries(text.split('\n').map((l) => /^([a-z_]+)=(.*)$/.exec(l.trim())).filter(Boolean).map((m) => [m[1], m[2]]));
+  const values = (text) =>
+    Object.fromEntries(
+      text
+        .split('\n')
+        .map((l) => /^([a-z_]+)=(.*)$/.exec(l.trim()))
+        .filter(Boolean)
+        .map((m) => [m[1], m[2]]),
+    );
   const { ApiKey } = await import(join(CLI_ROOT, 'dist', 'maas', 'api-key.js'));
   const total = [];
   const maasShare = [];
@@ -324,12 +354,19 @@ async function realMaas() {
           return answer.json();
         };
         await api('POST', 'subnets/', { cidr: '10.7.200.0/24' });
-        const systemId = kitRun(['register-rack', '--port', port, `bench-rack-${port}`, '--ip', '10.7.200.5']).trim().split('\n').at(-1);
+        const systemId = kitRun(['register-rack', '--port', port, `bench-rack-${port}`, '--ip', '10.7.200.5'])
+          .trim()
+          .split('\n')
+          .at(-1);
         kitRun(['rack-service', '--port', port, systemId, 'rackd', 'running']);
-        const region = await regionEnv({ bin: join(state, 'instances', port, 'bin'), url: up.url, secretFile: kitRun(['secret', '--port', port]).trim() }, join(dir, 'region'), {
-          LOG_LEVEL: 'warn',
-          MAAS_API_KEY_FILE: join(dir, 'api-key'),
-        });
+        const region = await regionEnv(
+          { bin: join(state, 'instances', port, 'bin'), url: up.url, secretFile: kitRun(['secret', '--port', port]).trim() },
+          join(dir, 'region'),
+          {
+            LOG_LEVEL: 'warn',
+            MAAS_API_KEY_FILE: join(dir, 'api-key'),
+          },
+        );
         await writeFile(join(dir, 'api-key'), `${up.apikey}\n`, { mode: 0o600 });
         delete region.env.MAAS_ADMIN_PASSWORD_FILE;
         const proc = start(['region'], { node: NODE, env: region.env });
@@ -338,7 +375,12 @@ async function realMaas() {
             async () => {
               const [subnets, ranges, vlan] = await Promise.all([api('GET', 'subnets/'), api('GET', 'ipranges/'), api('GET', 'fabrics/0/vlans/0/')]);
               const subnet = subnets.find((x) => x.cidr === '10.7.200.0/24');
-              return subnet?.gateway_ip === '10.7.200.1' && ranges.some((r) => r.type === 'dynamic' && r.start_ip === '10.7.200.100') && vlan.dhcp_on && vlan.primary_rack;
+              return (
+                subnet?.gateway_ip === '10.7.200.1' &&
+                ranges.some((r) => r.type === 'dynamic' && r.start_ip === '10.7.200.100') &&
+                vlan.dhcp_on &&
+                vlan.primary_rack
+              );
             },
             'real MAAS converged',
             120_000,
@@ -383,7 +425,13 @@ if (only) {
   process.exit(0);
 }
 results.load.after = await loadAverage();
-results.machine = { os: `${osType()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: nodeVersion };
+results.machine = {
+  os: `${osType()} ${release()}`,
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: nodeVersion,
+};
 results.runs = RUNS;
 results.at = new Date().toISOString();
 
@@ -395,15 +443,50 @@ const overhead50 = f.startToConverged50ms.median / f.startToConverged0ms.median;
 const rows = [
   ['start → gateway, range, DHCP converged (0 ms MAAS latency)', '≤ 1 s', spread(f.startToConverged0ms), f.startToConverged0ms.median <= 1000],
   ['same at 50 ms MAAS latency', 'overhead ≤ 20% over MAAS time', `${spread(f.startToConverged50ms)}; ×${overhead50.toFixed(2)} the 0 ms figure`, null],
-  ['process start → /healthz 200, region', '≤ 2.5× `node -e 0`', `${spread(f.startup.region)} = ×${(f.startup.region.median / f.startup.bare.median).toFixed(1)} (node -e 0: ${ms(f.startup.bare.median)})`, f.startup.region.median / f.startup.bare.median <= 2.5],
-  ['process start → /healthz 200, rack', '≤ 2.5× `node -e 0`', `${spread(f.startup.rack)} = ×${(f.startup.rack.median / f.startup.bare.median).toFixed(1)}`, f.startup.rack.median / f.startup.bare.median <= 2.5],
-  ['RSS after converging, region', '≤ 70 MB', `${spread(f.rss.region, (v) => `${v.toFixed(0)} MB`)} (bare node ${f.rss.bareNode.median.toFixed(0)} MB)`, f.rss.region.median <= 70],
+  [
+    'process start → /healthz 200, region',
+    '≤ 2.5× `node -e 0`',
+    `${spread(f.startup.region)} = ×${(f.startup.region.median / f.startup.bare.median).toFixed(1)} (node -e 0: ${ms(f.startup.bare.median)})`,
+    f.startup.region.median / f.startup.bare.median <= 2.5,
+  ],
+  [
+    'process start → /healthz 200, rack',
+    '≤ 2.5× `node -e 0`',
+    `${spread(f.startup.rack)} = ×${(f.startup.rack.median / f.startup.bare.median).toFixed(1)}`,
+    f.startup.rack.median / f.startup.bare.median <= 2.5,
+  ],
+  [
+    'RSS after converging, region',
+    '≤ 70 MB',
+    `${spread(f.rss.region, (v) => `${v.toFixed(0)} MB`)} (bare node ${f.rss.bareNode.median.toFixed(0)} MB)`,
+    f.rss.region.median <= 70,
+  ],
   ['RSS after converging, rack', '≤ 70 MB', spread(f.rss.rack, (v) => `${v.toFixed(0)} MB`), f.rss.rack.median <= 70],
-  ['/healthz throughput', '≥ 0.8× bare fastify', `×${f.throughput.ratio.median.toFixed(2)} (${Math.round(f.throughput.sidecarRps.median)} vs ${Math.round(f.throughput.bareFastifyRps.median)} req/s)`, f.throughput.ratio.median >= 0.8],
+  [
+    '/healthz throughput',
+    '≥ 0.8× bare fastify',
+    `×${f.throughput.ratio.median.toFixed(2)} (${Math.round(f.throughput.sidecarRps.median)} vs ${Math.round(f.throughput.bareFastifyRps.median)} req/s)`,
+    f.throughput.ratio.median >= 0.8,
+  ],
   ...FAN_OUT.map((n) => [`rotation → every rack re-registered, ${n} rack${n === 1 ? '' : 's'}`, '≤ 1 s', spread(f.rotation[n]), f.rotation[n].median <= 1000]),
-  [`${f.watchers.count} long-poll watchers, after 5 rotations: region RSS`, '≤ 150 MB', `${spread(f.watchers.rssMiB, mb)} (${mb(f.watchers.rssBeforeMiB.median)} before the watchers)`, f.watchers.rssMiB.median <= 150],
-  ['converged pass: MAAS reads, writes', '≤ 4 GETs, 0 writes', `${f.idle.passGets.median} GETs, ${f.idle.passWrites.median} writes (max ${f.idle.passGets.max} / ${f.idle.passWrites.max})`, f.idle.passGets.max <= 4 && f.idle.passWrites.max === 0],
-  [`idle, converged, 1 rack (${f.idle.windowSeconds} s)`, 'region CPU ≤ 1%', `region ${f.idle.regionCpuPercent.toFixed(2)}%, rack ${f.idle.rackCpuPercent.toFixed(2)}% of a core; ${f.idle.maasGetsPerMinute.toFixed(1)} MAAS GETs and ${f.idle.maasWritesPerMinute.toFixed(1)} writes a minute`, f.idle.regionCpuPercent <= 1],
+  [
+    `${f.watchers.count} long-poll watchers, after 5 rotations: region RSS`,
+    '≤ 150 MB',
+    `${spread(f.watchers.rssMiB, mb)} (${mb(f.watchers.rssBeforeMiB.median)} before the watchers)`,
+    f.watchers.rssMiB.median <= 150,
+  ],
+  [
+    'converged pass: MAAS reads, writes',
+    '≤ 4 GETs, 0 writes',
+    `${f.idle.passGets.median} GETs, ${f.idle.passWrites.median} writes (max ${f.idle.passGets.max} / ${f.idle.passWrites.max})`,
+    f.idle.passGets.max <= 4 && f.idle.passWrites.max === 0,
+  ],
+  [
+    `idle, converged, 1 rack (${f.idle.windowSeconds} s)`,
+    'region CPU ≤ 1%',
+    `region ${f.idle.regionCpuPercent.toFixed(2)}%, rack ${f.idle.rackCpuPercent.toFixed(2)}% of a core; ${f.idle.maasGetsPerMinute.toFixed(1)} MAAS GETs and ${f.idle.maasWritesPerMinute.toFixed(1)} writes a minute`,
+    f.idle.regionCpuPercent <= 1,
+  ],
   f.realMaas.skipped
     ? ['start → converged against the real MAAS kit', 'overhead ≤ 20% over MAAS time', `not measured: ${f.realMaas.skipped}`, null]
     : [
@@ -413,7 +496,11 @@ const rows = [
         f.realMaas.startToConverged.median <= 1.2 * f.realMaas.maasRequestMs.median,
       ],
 ];
-const table = ['| figure | goal | measured: median (min–max) | met |', '|---|---|---|---|', ...rows.map(([a, b, c, d]) => `| ${a} | ${b} | ${c} | ${d === null ? '—' : d ? 'yes' : 'no'} |`)].join('\n');
+const table = [
+  '| figure | goal | measured: median (min–max) | met |',
+  '|---|---|---|---|',
+  ...rows.map(([a, b, c, d]) => `| ${a} | ${b} | ${c} | ${d === null ? '—' : d ? 'yes' : 'no'} |`),
+].join('\n');
 console.log(table);
 
 await writeFile(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);

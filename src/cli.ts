@@ -17,12 +17,36 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: readonly CommandEntry[] = [
-  { name: 'demo', summary: 'run the simulator, a region sidecar and rack sidecars, narrated (npm start)', load: async () => (await import('./commands/demo.js')).demoCommand },
-  { name: 'region', summary: 'run the region sidecar (bootstrap, publish the secret, converge the network)', load: async () => (await import('./commands/region.js')).regionCommand },
-  { name: 'rack', summary: 'run the rack sidecar (learn the secret, register, stay registered)', load: async () => (await import('./commands/rack.js')).rackCommand },
-  { name: 'status', summary: 'show how a running region or rack sidecar is (readiness, secret, racks, reconcile)', load: async () => (await import('./commands/status.js')).statusCommand },
-  { name: 'plan', summary: 'check a network config and show what would change in MAAS (dry run)', load: async () => (await import('./commands/plan.js')).planCommand },
-  { name: 'simulator', summary: 'run the MAAS API simulator (for demos and tests)', load: async () => (await import('./commands/simulator.js')).simulatorCommand },
+  {
+    name: 'demo',
+    summary: 'run the simulator, a region sidecar and rack sidecars, narrated (npm start)',
+    load: async () => (await import('./commands/demo.js')).demoCommand,
+  },
+  {
+    name: 'region',
+    summary: 'run the region sidecar (bootstrap, publish the secret, converge the network)',
+    load: async () => (await import('./commands/region.js')).regionCommand,
+  },
+  {
+    name: 'rack',
+    summary: 'run the rack sidecar (learn the secret, register, stay registered)',
+    load: async () => (await import('./commands/rack.js')).rackCommand,
+  },
+  {
+    name: 'status',
+    summary: 'show how a running region or rack sidecar is (readiness, secret, racks, reconcile)',
+    load: async () => (await import('./commands/status.js')).statusCommand,
+  },
+  {
+    name: 'plan',
+    summary: 'check a network config and show what would change in MAAS (dry run)',
+    load: async () => (await import('./commands/plan.js')).planCommand,
+  },
+  {
+    name: 'simulator',
+    summary: 'run the MAAS API simulator (for demos and tests)',
+    load: async () => (await import('./commands/simulator.js')).simulatorCommand,
+  },
 ];
 
 /** `--log-format F` or `--log-format=F`, wherever it stands (every command takes it), and the rest of argv. */
@@ -55,7 +79,10 @@ function logFormat(flag: string | undefined, env: Readonly<Record<string, string
   }
   const value = env.LOG_FORMAT;
   if (value === undefined || value === '') return 'json';
-  if (!allowed.includes(value)) throw new ConfigError([`LOG_FORMAT must be one of: ${LOG_FORMATS.join(', ')} (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)})`]);
+  if (!allowed.includes(value))
+    throw new ConfigError([
+      `LOG_FORMAT must be one of: ${LOG_FORMATS.join(', ')} (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)})`,
+    ]);
   return value as LogFormat;
 }
 

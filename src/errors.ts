@@ -75,6 +75,28 @@ export class ExecError extends SidecarError {
   }
 }
 
+/** The region sidecar could not be asked: no answer, or an answer other than the one expected (e.g. 401). */
+export class RegionUnavailableError extends SidecarError {
+  readonly code: string = 'MAAS_SIDECAR_ERR_REGION_UNAVAILABLE';
+}
+
+/** TLS with the region sidecar failed; `refused`: this rack refused the region's certificate (wrong CA, expired, wrong host). */
+export class RegionTlsError extends RegionUnavailableError {
+  override readonly code = 'MAAS_SIDECAR_ERR_REGION_TLS';
+  constructor(
+    message: string,
+    readonly refused: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The region sidecar answered with something that is not what /v1 promises; the rack never acts on it. */
+export class MalformedAnswerError extends SidecarError {
+  readonly code = 'MAAS_SIDECAR_ERR_MALFORMED_ANSWER';
+}
+
 /** MAAS accepted a write but reading back shows a different state (e.g. DHCP left off). */
 export class NotConvergedError extends SidecarError {
   readonly code = 'MAAS_SIDECAR_ERR_NOT_CONVERGED';

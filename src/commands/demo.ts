@@ -2,7 +2,7 @@
 import { EXIT, type Command } from './command.js';
 import { ConfigError } from '../errors.js';
 import { runDemo } from '../demo/demo.js';
-import { parseFlags, portFlag } from '../util/args.js';
+import { parseFlags, portFlag } from './args.js';
 
 const HELP = `Usage: maas-sidecar demo [options]
 

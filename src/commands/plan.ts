@@ -15,14 +15,13 @@ import type { RunnerMode } from '../exec/launcher.js';
 import { createRunner } from '../exec/runner.js';
 import type { ApiKey } from '../maas/api-key.js';
 import { MaasClient } from '../maas/client.js';
-import type { DesiredNetwork } from '../region/network/desired.js';
-import { networkFileVar } from '../config/network-file.js';
+import { networkFileVar, type DesiredNetwork } from '../config/network.js';
 import { observe } from '../region/network/observe.js';
 import { plan, type Plan } from '../region/network/plan.js';
-import { describeAction } from '../region/network/apply.js';
+import { describeAction } from '../region/network/describe.js';
 import { readApiKey } from '../region/bootstrap.js';
 import { createLogger } from '../telemetry/logger.js';
-import { parseFlags } from '../util/args.js';
+import { parseFlags } from './args.js';
 
 const HELP = `Usage: maas-sidecar plan --network FILE [--maas-url URL --api-key-file FILE] [--json] [--detailed-exitcode]
        maas-sidecar plan --use-region-cli [--network FILE] [--maas-url URL] [--username USER] [--json] [--detailed-exitcode]
@@ -66,7 +65,14 @@ export const EXIT_PENDING = 3;
 /** How the API key is had: a file, or the region CLI run as the region sidecar runs it. */
 type KeySource =
   | { readonly kind: 'file'; readonly apiKey: ApiKey }
-  | { readonly kind: 'regionCli'; readonly command: string; readonly username: string; readonly runner: RunnerMode; readonly timeoutMs: number; readonly logLevel: string };
+  | {
+      readonly kind: 'regionCli';
+      readonly command: string;
+      readonly username: string;
+      readonly runner: RunnerMode;
+      readonly timeoutMs: number;
+      readonly logLevel: string;
+    };
 
 interface PlanConfig {
   readonly networkFile: string;
@@ -100,7 +106,8 @@ function parseConfig(argv: readonly string[], env: Env): PlanConfig | 'help' {
   const problems = new Problems();
   const useCli = values['use-region-cli'] ?? false;
   const vars = useCli ? parseEnv(RegionCliEnvSchema, env, problems) : undefined;
-  const [networkVar, networkFile] = values.network !== undefined || !vars?.NETWORK_CONFIG_FILE ? ['--network', values.network] : ['NETWORK_CONFIG_FILE', vars.NETWORK_CONFIG_FILE];
+  const [networkVar, networkFile] =
+    values.network !== undefined || !vars?.NETWORK_CONFIG_FILE ? ['--network', values.network] : ['NETWORK_CONFIG_FILE', vars.NETWORK_CONFIG_FILE];
   const why = `the declared network configuration to check${useCli ? ' (or NETWORK_CONFIG_FILE)' : ''}`;
   const network = problems.required(networkVar, networkFile, why, (path) => networkFileVar(networkVar, path, problems));
   let maas: PlanConfig['maas'];
@@ -109,16 +116,26 @@ function parseConfig(argv: readonly string[], env: Env): PlanConfig | 'help' {
   if (vars) {
     if (keyFile !== undefined) problems.add('--api-key-file and --use-region-cli are two ways to the API key: give one');
     const username = values.username ?? vars.MAAS_ADMIN_USERNAME;
-    if (values.username !== undefined && !Value.Check(USERNAME, values.username)) problems.add(`--username ${describeRule(USERNAME)}${gotText(values.username)}`);
+    if (values.username !== undefined && !Value.Check(USERNAME, values.username))
+      problems.add(`--username ${describeRule(USERNAME)}${gotText(values.username)}`);
     const settings = sidecarSettings(vars, problems);
     const checkedUrl = problems.try(() => (url === undefined ? urlVar('MAAS_URL', vars.MAAS_URL) : urlVar('--maas-url', url)));
     if (checkedUrl !== undefined) {
-      const key = { kind: 'regionCli', command: vars.MAAS_REGION_COMMAND, username, runner: settings.runner, timeoutMs: settings.commandTimeoutMs, logLevel: settings.logLevel } as const;
+      const key = {
+        kind: 'regionCli',
+        command: vars.MAAS_REGION_COMMAND,
+        username,
+        runner: settings.runner,
+        timeoutMs: settings.commandTimeoutMs,
+        logLevel: settings.logLevel,
+      } as const;
       maas = { url: checkedUrl, key };
     }
   } else if (url !== undefined) {
     const checkedUrl = problems.try(() => urlVar('--maas-url', url));
-    const apiKey = problems.required('--api-key-file', keyFile, 'an admin API key to read MAAS with; or --use-region-cli', (path) => apiKeyFileVar('--api-key-file', path));
+    const apiKey = problems.required('--api-key-file', keyFile, 'an admin API key to read MAAS with; or --use-region-cli', (path) =>
+      apiKeyFileVar('--api-key-file', path),
+    );
     if (checkedUrl !== undefined && apiKey !== undefined) maas = { url: checkedUrl, key: { kind: 'file', apiKey } };
   } else if (keyFile !== undefined) {
     problems.add('--api-key-file needs --maas-url (the MAAS to read)');
@@ -128,7 +145,13 @@ function parseConfig(argv: readonly string[], env: Env): PlanConfig | 'help' {
     problems.add('--detailed-exitcode needs a MAAS to compare with: --maas-url with --api-key-file, or --use-region-cli');
   }
   if (problems.list.length > 0) throw new ConfigError(problems.list);
-  return { networkFile: networkFile as string, network: network as DesiredNetwork, maas, json: values.json ?? false, detailed: values['detailed-exitcode'] ?? false };
+  return {
+    networkFile: networkFile as string,
+    network: network as DesiredNetwork,
+    maas,
+    json: values.json ?? false,
+    detailed: values['detailed-exitcode'] ?? false,
+  };
 }
 
 /**
@@ -192,7 +215,9 @@ async function run(argv: readonly string[]): Promise<number> {
     return code;
   }
   out(`${config.networkFile}: valid (${network.summary})`);
-  out(changes.length === 0 ? `${config.maas.url}: converged, nothing to change` : `${config.maas.url}: ${changes.length} change(s) to converge, in this order:`);
+  out(
+    changes.length === 0 ? `${config.maas.url}: converged, nothing to change` : `${config.maas.url}: ${changes.length} change(s) to converge, in this order:`,
+  );
   changes.forEach((change, i) => out(`  ${i + 1}. ${change.description}`));
   if (result.conflicts.length > 0) {
     out('Conflicts (left alone; they block what depends on them):');

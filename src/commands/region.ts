@@ -28,7 +28,13 @@ export const regionCommand = sidecarCommand({
   help: HELP,
   load: loadRegionConfig,
   create: (config, logger, registry) => new RegionSidecar(config, logger, registry),
-  describe: (config) => ({ maasUrl: config.maasUrl, publicUrl: config.publicUrl, network: config.network !== undefined, schedule: config.schedule, commandMode: config.runner.kind }),
+  describe: (config) => ({
+    maasUrl: config.maasUrl,
+    publicUrl: config.publicUrl,
+    network: config.network !== undefined,
+    schedule: config.schedule,
+    commandMode: config.runner.kind,
+  }),
   // SIGTERM lets the reconcile pass in flight finish.
   graceMs: (config) => config.reconcileTimeoutMs + 5_000,
 });

@@ -5,7 +5,7 @@ import { EXIT, type Command } from './command.js';
 import { untilSignal } from './lifecycle.js';
 import { createLogger } from '../telemetry/logger.js';
 import { newRegistry } from '../telemetry/metrics.js';
-import { parseFlags } from '../util/args.js';
+import { parseFlags } from './args.js';
 import type { Env } from '../config/env.js';
 import { checkListenHost } from '../config/sidecar.js';
 

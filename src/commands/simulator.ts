@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.js';
 import { buildSimulator } from '../simulator/server.js';
 import { DEFAULT_PROVISIONING_CIDR } from '../simulator/model.js';
 import { createLogger } from '../telemetry/logger.js';
-import { parseFlags, portFlag } from '../util/args.js';
+import { parseFlags, portFlag } from './args.js';
 import { parseNetwork } from '../util/ip.js';
 
 const HELP = `Usage: maas-sidecar simulator [options]

@@ -16,7 +16,7 @@ import { RackSidecarStatusSchema, RegionStatusSchema, type Check, type LastPass,
 import { validateRegionInfo } from '../rack/region-client.js';
 import { createLogger } from '../telemetry/logger.js';
 import { whyNoAnswer, withDeadline } from '../util/deadline.js';
-import { parseFlags } from '../util/args.js';
+import { parseFlags } from './args.js';
 
 const HELP = `Usage: maas-sidecar status [--url URL | --region] [--token-file FILE] [--ca-file FILE] [--json] [--show-secret]
 
@@ -118,7 +118,9 @@ function parseConfig(argv: readonly string[], env: Env): StatusConfig | 'help' {
     const given = values.url;
     url = problems.try(() => urlVar('--url', given));
   } else if (values.region) {
-    url = problems.required('REGION_SIDECAR_URL', vars.REGION_SIDECAR_URL, 'the region sidecar --region asks; or give --url', (v) => urlVar('REGION_SIDECAR_URL', v));
+    url = problems.required('REGION_SIDECAR_URL', vars.REGION_SIDECAR_URL, 'the region sidecar --region asks; or give --url', (v) =>
+      urlVar('REGION_SIDECAR_URL', v),
+    );
   } else {
     if (values['show-secret'] && vars.REGION_SIDECAR_URL !== undefined) {
       problems.add('--show-secret asks the region sidecar, and this is a rack container (REGION_SIDECAR_URL is set): add --region');
@@ -126,7 +128,10 @@ function parseConfig(argv: readonly string[], env: Env): StatusConfig | 'help' {
     const listen = parseEnv(ListenEnvSchema, env, problems);
     url = localUrl(listen.SIDECAR_LISTEN_HOST, listen.SIDECAR_LISTEN_PORT);
     // Its certificate names the Service, not loopback: the caller must say where and with which CA.
-    if (vars.SIDECAR_TLS_CERT_FILE !== undefined) problems.add('this region sidecar serves TLS (SIDECAR_TLS_CERT_FILE is set): give --url https://NAME:PORT with a name its certificate holds, and --ca-file');
+    if (vars.SIDECAR_TLS_CERT_FILE !== undefined)
+      problems.add(
+        'this region sidecar serves TLS (SIDECAR_TLS_CERT_FILE is set): give --url https://NAME:PORT with a name its certificate holds, and --ca-file',
+      );
   }
   const [tokenVar, tokenPath] = values['token-file'] !== undefined ? ['--token-file', values['token-file']] : ['SIDECAR_TOKEN_FILE', vars.SIDECAR_TOKEN_FILE];
   // Of a token file being rotated (two lines), the first is the one in use, as racks send it.
@@ -213,7 +218,8 @@ async function fetchSecret(config: StatusConfig): Promise<string> {
 // ---- the JSON shape (documented in HELP and README; only ever extended)
 
 const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
-const age = (now: number, ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : Math.max(0, Math.round((now - ms) / 1000)));
+const age = (now: number, ms: number | null | undefined): number | null =>
+  ms === null || ms === undefined ? null : Math.max(0, Math.round((now - ms) / 1000));
 
 function lastReconcile(now: number, pass: LastPass) {
   if (pass === null) return null;
@@ -284,7 +290,8 @@ function readiness(checks: readonly Check[]): string {
 
 function reconcileLine(s: RegionStatus | RackSidecarStatus): string {
   const pass = s.lastPass;
-  const running = s.loop.status === 'running' && s.loop.runningSince !== undefined ? `; a pass running for ${formatAge((s.now - s.loop.runningSince) / 1000)}` : '';
+  const running =
+    s.loop.status === 'running' && s.loop.runningSince !== undefined ? `; a pass running for ${formatAge((s.now - s.loop.runningSince) / 1000)}` : '';
   if (pass === null) return `no pass has ended yet${running}`;
   const how = pass.ok ? 'succeeded' : `FAILED (${pass.error ?? 'no reason given'})`;
   const failures = s.loop.consecutiveFailures > 1 ? `, ${s.loop.consecutiveFailures} failures in a row` : '';
@@ -319,7 +326,9 @@ export function statusText(url: string, s: RegionStatus | RackSidecarStatus, sec
   else {
     row('racks', `${s.racks.length} in MAAS (read ${ago(s.now, s.racksObservedAt)})`);
     for (const rack of s.racks) {
-      lines.push(`    ${rack.hostname} (${rack.systemId}): rackd ${rack.rackd}, dhcpd ${rack.dhcpd}${rack.subnets.length === 0 ? '' : `; ${rack.subnets.map(roleText).join('; ')}`}`);
+      lines.push(
+        `    ${rack.hostname} (${rack.systemId}): rackd ${rack.rackd}, dhcpd ${rack.dhcpd}${rack.subnets.length === 0 ? '' : `; ${rack.subnets.map(roleText).join('; ')}`}`,
+      );
     }
   }
   if (!s.network) row('pending', 'nothing to converge (no NETWORK_CONFIG_FILE)');
@@ -346,7 +355,8 @@ async function run(argv: readonly string[]): Promise<number> {
   const status = await fetchStatus(config);
   let secret: string | undefined;
   if (config.showSecret) {
-    if (status.kind !== 'region') throw new ConfigError([`--show-secret asks the region sidecar, and ${config.url} is a rack sidecar: give the region sidecar's --url, or --region`]);
+    if (status.kind !== 'region')
+      throw new ConfigError([`--show-secret asks the region sidecar, and ${config.url} is a rack sidecar: give the region sidecar's --url, or --region`]);
     secret = await fetchSecret(config);
     process.stderr.write(WARNING);
   }

@@ -6,6 +6,7 @@ import cron from 'node-cron';
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { describeRule, gotText, shown, type RuleOptions } from './validate.js';
+import type { SettingOptions } from './help.js';
 import { ApiKey } from '../maas/api-key.js';
 import { FILE_LIMITS, readBoundedFile, readBoundedFileSync } from '../util/read-file.js';
 
@@ -48,7 +49,7 @@ export class Problems {
 }
 
 /** A whole-number variable: decimal digits only, within [minimum, maximum] (both required: a range is documented). */
-export function IntegerVar(options: { default?: number; minimum: number; maximum: number } & RuleOptions) {
+export function IntegerVar(options: { default?: number; minimum: number; maximum: number } & RuleOptions & SettingOptions) {
   return Type.Integer({ ...options });
 }
 
@@ -123,8 +124,12 @@ export const TOKEN_MIN_LENGTH = 16;
  * rotating); blank lines and surrounding blanks are ignored. Messages never show a token.
  */
 export function parseTokens(variable: string, path: string, text: string): readonly [string] | readonly [string, string] {
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
-  if (lines.length === 0 || lines.length > 2) throw new Error(`${variable}: ${path} must hold one token, or two (one a line) while rotating (found ${lines.length} lines)`);
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  if (lines.length === 0 || lines.length > 2)
+    throw new Error(`${variable}: ${path} must hold one token, or two (one a line) while rotating (found ${lines.length} lines)`);
   for (const [i, line] of lines.entries()) {
     if (line.length < TOKEN_MIN_LENGTH) throw new Error(`${variable}: ${path} line ${i + 1} must hold at least ${TOKEN_MIN_LENGTH} characters`);
     if (/\s/.test(line)) throw new Error(`${variable}: ${path} line ${i + 1} must be one token without blanks`);

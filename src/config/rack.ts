@@ -7,47 +7,73 @@ import { parseNetwork } from '../util/ip.js';
 import { deepFreeze, shown } from './validate.js';
 import { cronVar, IntegerVar, parseEnv, Problems, tokenFileVar, urlVar, type Env } from './env.js';
 import { loadCaFileSync, loadTlsMaterialSync, type TlsFiles } from '../http/tls.js';
-import { COMMAND_PATTERN, COMMAND_RULE, SIDECAR_ENV, sidecarEnvHelp, sidecarSettings, type SidecarSettings } from './sidecar.js';
+import { COMMAND_PATTERN, COMMAND_RULE, SIDECAR_ENV, sidecarSettings, type SidecarSettings } from './sidecar.js';
+import { helpRows } from './help.js';
 
 const HOSTNAME_RULE = 'must be a host name label: 1 to 63 letters, digits or "-", not starting or ending with "-"';
 
+/** Every variable the rack sidecar reads: its rule, default and meaning (see help.ts). */
 export const RackEnvSchema = Type.Object({
-  REGION_SIDECAR_URL: Type.Optional(Type.String()),
-  SIDECAR_TOKEN_FILE: Type.Optional(Type.String()),
-  REGION_SIDECAR_CA_FILE: Type.Optional(Type.String()),
-  RACK_TLS_CERT_FILE: Type.Optional(Type.String()),
-  RACK_TLS_KEY_FILE: Type.Optional(Type.String()),
-  RACK_HOSTNAME: Type.Optional(Type.String({ pattern: HOSTNAME_PATTERN, rule: HOSTNAME_RULE })),
-  MAAS_RACK_COMMAND: Type.String({ default: 'maas-rack', pattern: COMMAND_PATTERN, rule: COMMAND_RULE }),
-  RACKD_CONF_FILE: Type.String({ default: '/etc/maas/rackd.conf' }),
-  RACK_SECRET_FILE: Type.String({ default: '/var/lib/maas/secret' }),
-  RACK_PROVISIONING_CIDRS: Type.Optional(Type.String()),
-  WATCH_WAIT_SECONDS: IntegerVar({ default: 30, minimum: 1, maximum: 60 }),
-  REGION_TIMEOUT_SECONDS: IntegerVar({ default: 10, minimum: 1, maximum: 300 }),
-  REREGISTER_GRACE_SECONDS: IntegerVar({ default: 60, minimum: 0, maximum: 3600 }),
-  CONFIRM_TIMEOUT_SECONDS: IntegerVar({ default: 60, minimum: 1, maximum: 3600 }),
-  RECONCILE_SCHEDULE: Type.String({ default: '*/15 * * * * *' }),
+  REGION_SIDECAR_URL: Type.Optional(
+    Type.String({ description: 'the region sidecar (required), e.g. http://maas-region-sidecar:8080, or https://… with REGION_SIDECAR_CA_FILE' }),
+  ),
+  SIDECAR_TOKEN_FILE: Type.Optional(
+    Type.String({
+      description:
+        'file holding the bearer token the region sidecar expects (required, at least 16 characters, at most 64 KiB); of two lines the first is sent; re-read when it changes',
+    }),
+  ),
+  REGION_SIDECAR_CA_FILE: Type.Optional(
+    Type.String({
+      description:
+        "PEM CA bundle the region sidecar's certificate must chain to, for its host name in REGION_SIDECAR_URL, at most 1 MiB; required with https://, refused with http://; re-read when it changes",
+    }),
+  ),
+  RACK_TLS_CERT_FILE: Type.Optional(
+    Type.String({
+      description:
+        'PEM client certificate (chain) this rack presents for mutual TLS, at most 1 MiB; with RACK_TLS_KEY_FILE (both or neither) and https://; re-read when it changes',
+    }),
+  ),
+  RACK_TLS_KEY_FILE: Type.Optional(
+    Type.String({ description: 'PEM private key (unencrypted) of RACK_TLS_CERT_FILE, at most 64 KiB; re-read when it changes' }),
+  ),
+  RACK_HOSTNAME: Type.Optional(
+    Type.String({
+      pattern: HOSTNAME_PATTERN,
+      rule: HOSTNAME_RULE,
+      defaultText: "the machine's host name",
+      description: "this rack's host name as MAAS lists it",
+    }),
+  ),
+  MAAS_RACK_COMMAND: Type.String({ default: 'maas-rack', pattern: COMMAND_PATTERN, rule: COMMAND_RULE, description: 'the rack CLI' }),
+  RACKD_CONF_FILE: Type.String({
+    default: '/etc/maas/rackd.conf',
+    description:
+      'rackd.conf, read (never written) to know the registered URL, at most 1 MiB (a FIFO or an oversized file fails that check: logged, nothing registered)',
+  }),
+  RACK_SECRET_FILE: Type.String({ default: '/var/lib/maas/secret', description: "the rack's secret file, read (never written), at most 64 KiB" }),
+  RACK_PROVISIONING_CIDRS: Type.Optional(Type.String({ description: 'comma-separated subnets this rack must have an interface on' })),
+  WATCH_WAIT_SECONDS: IntegerVar({ default: 30, minimum: 1, maximum: 60, description: 'long-poll wait of each request to the region sidecar' }),
+  REGION_TIMEOUT_SECONDS: IntegerVar({ default: 10, minimum: 1, maximum: 300, description: 'timeout of other requests to the region sidecar' }),
+  REREGISTER_GRACE_SECONDS: IntegerVar({
+    default: 60,
+    minimum: 0,
+    maximum: 3600,
+    description: 'how long MAAS may show this rack unknown or rackd dead before it re-registers',
+  }),
+  CONFIRM_TIMEOUT_SECONDS: IntegerVar({
+    default: 60,
+    minimum: 1,
+    maximum: 3600,
+    description: 'how long MAAS may take to list the rack with rackd running after it registers',
+  }),
+  RECONCILE_SCHEDULE: Type.String({ default: '*/15 * * * * *', description: 'node-cron schedule of checks (6 fields, seconds first)' }),
   ...SIDECAR_ENV,
 });
 
-export const RACK_ENV_HELP: readonly (readonly [string, string])[] = [
-  ['REGION_SIDECAR_URL', 'the region sidecar, e.g. http://maas-region-sidecar:8080, or https://… with REGION_SIDECAR_CA_FILE (required)'],
-  ['SIDECAR_TOKEN_FILE', 'file holding the bearer token the region sidecar expects (required, >= 16 characters, at most 64 KiB); of two lines the first is sent; re-read when it changes'],
-  ['REGION_SIDECAR_CA_FILE', 'PEM CA bundle the region sidecar\'s certificate must chain to, for its host name in REGION_SIDECAR_URL, at most 1 MiB; required with https://, refused with http://; re-read when it changes'],
-  ['RACK_TLS_CERT_FILE', 'PEM client certificate (chain) this rack presents for mutual TLS, at most 1 MiB; with RACK_TLS_KEY_FILE (both or neither) and https://; re-read when it changes'],
-  ['RACK_TLS_KEY_FILE', 'PEM private key (unencrypted) of RACK_TLS_CERT_FILE, at most 64 KiB'],
-  ['RACK_HOSTNAME', 'this rack\'s host name as MAAS lists it (default: the host name)'],
-  ['MAAS_RACK_COMMAND', 'the rack CLI (default maas-rack)'],
-  ['RACKD_CONF_FILE', 'rackd.conf, read to know the registered URL, at most 1 MiB (default /etc/maas/rackd.conf)'],
-  ['RACK_SECRET_FILE', 'the rack\'s secret file, read only, at most 64 KiB (default /var/lib/maas/secret)'],
-  ['RACK_PROVISIONING_CIDRS', 'comma-separated subnets this rack must have an interface on (optional)'],
-  ['WATCH_WAIT_SECONDS', 'long-poll wait per request to the region sidecar, 1 to 60 (default 30)'],
-  ['REGION_TIMEOUT_SECONDS', 'timeout of other requests to the region sidecar, 1 to 300 (default 10)'],
-  ['REREGISTER_GRACE_SECONDS', 'how long MAAS may show this rack unknown or rackd dead before re-registering, 0 to 3600 (default 60)'],
-  ['CONFIRM_TIMEOUT_SECONDS', 'how long to wait for MAAS to list the rack with rackd running after registering, 1 to 3600 (default 60)'],
-  ['RECONCILE_SCHEDULE', 'node-cron schedule of checks (default "*/15 * * * * *")'],
-  ...sidecarEnvHelp('maas-rack', 'rack container'),
-];
+/** The variables as `maas-sidecar rack --help` lists them. */
+export const RACK_ENV_HELP = helpRows(RackEnvSchema);
 
 /** How the rack verifies the region sidecar (https://), and the client certificate it presents (mutual TLS). */
 export interface RackTls {
@@ -79,11 +105,20 @@ export function loadRackConfig(env: Env): RackConfig {
   const regionSidecarUrl = problems.required('REGION_SIDECAR_URL', vars.REGION_SIDECAR_URL, 'the region sidecar, e.g. http://maas-region-sidecar:8080', (v) =>
     urlVar('REGION_SIDECAR_URL', v),
   );
-  const token = problems.required('SIDECAR_TOKEN_FILE', vars.SIDECAR_TOKEN_FILE, 'the bearer token the region sidecar expects', (path) => tokenFileVar('SIDECAR_TOKEN_FILE', path)[0]);
+  const token = problems.required(
+    'SIDECAR_TOKEN_FILE',
+    vars.SIDECAR_TOKEN_FILE,
+    'the bearer token the region sidecar expects',
+    (path) => tokenFileVar('SIDECAR_TOKEN_FILE', path)[0],
+  );
   const tls = regionSidecarTls(regionSidecarUrl, vars, problems);
   const host = vars.RACK_HOSTNAME ?? hostname().split('.')[0] ?? '';
-  if (!problems.has('RACK_HOSTNAME') && !new RegExp(HOSTNAME_PATTERN).test(host)) problems.add(`RACK_HOSTNAME is needed: the host name "${host}" is not a valid rack host name`);
-  const cidrs = (vars.RACK_PROVISIONING_CIDRS ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  if (!problems.has('RACK_HOSTNAME') && !new RegExp(HOSTNAME_PATTERN).test(host))
+    problems.add(`RACK_HOSTNAME is needed: the host name "${host}" is not a valid rack host name`);
+  const cidrs = (vars.RACK_PROVISIONING_CIDRS ?? '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
   const provisioningCidrs = cidrs.map((cidr) => {
     const network = parseNetwork(cidr);
     if (!network) problems.add(`RACK_PROVISIONING_CIDRS must be comma-separated network/prefix values (got ${shown(cidr)})`, 'RACK_PROVISIONING_CIDRS');
@@ -123,13 +158,24 @@ function regionSidecarTls(url: string | undefined, vars: RackTlsVars, problems: 
   if (url === undefined) return undefined;
   const https = url.startsWith('https:');
   if (!https) {
-    for (const [variable, value] of [['REGION_SIDECAR_CA_FILE', ca], ['RACK_TLS_CERT_FILE', cert], ['RACK_TLS_KEY_FILE', key]] as const) {
-      if (value !== undefined) problems.add(`${variable} is set but REGION_SIDECAR_URL is http:// (plain HTTP): use https:// to talk TLS to the region sidecar, or unset ${variable}`, variable);
+    for (const [variable, value] of [
+      ['REGION_SIDECAR_CA_FILE', ca],
+      ['RACK_TLS_CERT_FILE', cert],
+      ['RACK_TLS_KEY_FILE', key],
+    ] as const) {
+      if (value !== undefined)
+        problems.add(
+          `${variable} is set but REGION_SIDECAR_URL is http:// (plain HTTP): use https:// to talk TLS to the region sidecar, or unset ${variable}`,
+          variable,
+        );
     }
     return undefined;
   }
   if (ca === undefined) {
-    problems.add('REGION_SIDECAR_CA_FILE is required when REGION_SIDECAR_URL is https:// (the CA that signed the region sidecar\'s certificate)', 'REGION_SIDECAR_CA_FILE');
+    problems.add(
+      "REGION_SIDECAR_CA_FILE is required when REGION_SIDECAR_URL is https:// (the CA that signed the region sidecar's certificate)",
+      'REGION_SIDECAR_CA_FILE',
+    );
   } else {
     problems.try(() => loadCaFileSync('REGION_SIDECAR_CA_FILE', ca), 'REGION_SIDECAR_CA_FILE');
   }

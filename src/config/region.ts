@@ -2,55 +2,74 @@
 import Type from 'typebox';
 import { ConfigError } from '../errors.js';
 import type { ApiKey } from '../maas/api-key.js';
-import type { DesiredNetwork } from '../region/network/desired.js';
-import { networkFileVar } from './network-file.js';
+import { networkFileVar, type DesiredNetwork } from './network.js';
 import { deepFreeze } from './validate.js';
 import { apiKeyFileVar, cronVar, IntegerVar, parseEnv, Problems, readSecretFileVar, tokenFileVar, urlVar, type Env } from './env.js';
 import { loadTlsMaterialSync, type TlsFiles, type TlsMaterial } from '../http/tls.js';
-import { COMMAND_PATTERN, COMMAND_RULE, SIDECAR_ENV, sidecarEnvHelp, sidecarSettings, type SidecarSettings } from './sidecar.js';
+import { COMMAND_PATTERN, COMMAND_RULE, SIDECAR_ENV, sidecarSettings, type SidecarSettings } from './sidecar.js';
+import { helpRows } from './help.js';
 
+/** Every variable the region sidecar reads: its rule, default and meaning (see help.ts). */
 export const RegionEnvSchema = Type.Object({
-  MAAS_URL: Type.String({ default: 'http://localhost:5240/MAAS' }),
-  MAAS_PUBLIC_URL: Type.Optional(Type.String()),
-  MAAS_API_KEY_FILE: Type.Optional(Type.String()),
-  MAAS_ADMIN_USERNAME: Type.String({ default: 'admin', pattern: '^[A-Za-z0-9_.@+-]{1,150}$', rule: 'must be 1 to 150 letters, digits, "_", ".", "@", "+" or "-"' }),
-  MAAS_ADMIN_EMAIL: Type.String({ default: 'admin@localhost', pattern: '^[^@\\s]+@[^@\\s]+$', rule: 'must be an email address, name@domain' }),
-  MAAS_ADMIN_PASSWORD_FILE: Type.Optional(Type.String()),
-  MAAS_SECRET_FILE: Type.String({ default: '/var/lib/maas/secret' }),
-  MAAS_REGION_COMMAND: Type.String({ default: 'maas-region', pattern: COMMAND_PATTERN, rule: COMMAND_RULE }),
-  SIDECAR_TOKEN_FILE: Type.Optional(Type.String()),
-  SIDECAR_TLS_CERT_FILE: Type.Optional(Type.String()),
-  SIDECAR_TLS_KEY_FILE: Type.Optional(Type.String()),
-  SIDECAR_TLS_CLIENT_CA_FILE: Type.Optional(Type.String()),
-  NETWORK_CONFIG_FILE: Type.Optional(Type.String()),
-  RECONCILE_SCHEDULE: Type.String({ default: '*/30 * * * * *' }),
-  RECONCILE_TIMEOUT_SECONDS: IntegerVar({ default: 120, minimum: 1, maximum: 3600 }),
-  MAAS_TIMEOUT_SECONDS: IntegerVar({ default: 15, minimum: 1, maximum: 600 }),
-  SECRET_POLL_MILLISECONDS: IntegerVar({ default: 500, minimum: 50, maximum: 60_000 }),
+  MAAS_URL: Type.String({ default: 'http://localhost:5240/MAAS', description: 'region API URL the sidecar calls' }),
+  MAAS_PUBLIC_URL: Type.Optional(Type.String({ defaultText: 'MAAS_URL', description: 'region URL published to racks, for maas-rack register --url' })),
+  MAAS_API_KEY_FILE: Type.Optional(Type.String({ description: 'file holding an admin API key ck:tk:ts, at most 64 KiB; skips creating the admin' })),
+  MAAS_ADMIN_USERNAME: Type.String({
+    default: 'admin',
+    pattern: '^[A-Za-z0-9_.@+-]{1,150}$',
+    rule: 'must be 1 to 150 letters, digits, "_", ".", "@", "+" or "-"',
+    description: 'admin to create (or use) when no API key file is given',
+  }),
+  MAAS_ADMIN_EMAIL: Type.String({
+    default: 'admin@localhost',
+    pattern: '^[^@\\s]+@[^@\\s]+$',
+    rule: 'must be an email address, name@domain',
+    description: "that admin's email",
+  }),
+  MAAS_ADMIN_PASSWORD_FILE: Type.Optional(
+    Type.String({ description: "file holding that admin's password, at least 8 characters, at most 64 KiB (required without MAAS_API_KEY_FILE)" }),
+  ),
+  MAAS_SECRET_FILE: Type.String({
+    default: '/var/lib/maas/secret',
+    description: "the region's shared secret, at most 64 KiB; re-read while running (a bad read is logged, the last good secret kept)",
+  }),
+  MAAS_REGION_COMMAND: Type.String({ default: 'maas-region', pattern: COMMAND_PATTERN, rule: COMMAND_RULE, description: 'the region CLI' }),
+  SIDECAR_TOKEN_FILE: Type.Optional(
+    Type.String({
+      description:
+        'file holding the bearer token racks present (required, at least 16 characters, at most 64 KiB); while rotating, two lines: both tokens are accepted; re-read when it changes (docs/security.md)',
+    }),
+  ),
+  SIDECAR_TLS_CERT_FILE: Type.Optional(
+    Type.String({
+      defaultText: 'plain HTTP',
+      description:
+        'PEM certificate (chain) to serve HTTPS with, at most 1 MiB; with SIDECAR_TLS_KEY_FILE (both or neither, checked as a pair at start); re-read when it changes',
+    }),
+  ),
+  SIDECAR_TLS_KEY_FILE: Type.Optional(
+    Type.String({ description: 'PEM private key (unencrypted) of SIDECAR_TLS_CERT_FILE, at most 64 KiB; re-read when it changes' }),
+  ),
+  SIDECAR_TLS_CLIENT_CA_FILE: Type.Optional(
+    Type.String({ description: 'PEM CA bundle, at most 1 MiB: /v1 also requires a client certificate it signs (mutual TLS; needs SIDECAR_TLS_CERT_FILE)' }),
+  ),
+  NETWORK_CONFIG_FILE: Type.Optional(
+    Type.String({ description: 'declared network configuration (YAML, at most 1 MiB); without it only bootstrap and publishing run' }),
+  ),
+  RECONCILE_SCHEDULE: Type.String({ default: '*/30 * * * * *', description: 'node-cron schedule of reconcile passes (6 fields, seconds first)' }),
+  RECONCILE_TIMEOUT_SECONDS: IntegerVar({ default: 120, minimum: 1, maximum: 3600, description: 'longest a reconcile pass may take' }),
+  MAAS_TIMEOUT_SECONDS: IntegerVar({
+    default: 15,
+    minimum: 1,
+    maximum: 600,
+    description: 'timeout of each MAAS API call; /readyz fails within this + 2 s of MAAS going silent',
+  }),
+  SECRET_POLL_MILLISECONDS: IntegerVar({ default: 500, minimum: 50, maximum: 60_000, description: 'how often the secret file is read' }),
   ...SIDECAR_ENV,
 });
 
-/** Every variable, its default and its meaning: the source of --help and the README table. */
-export const REGION_ENV_HELP: readonly (readonly [string, string])[] = [
-  ['MAAS_URL', 'region API URL the sidecar calls (default http://localhost:5240/MAAS)'],
-  ['MAAS_PUBLIC_URL', 'region URL published to racks for maas-rack register (default MAAS_URL)'],
-  ['MAAS_API_KEY_FILE', 'file holding an admin API key ck:tk:ts (at most 64 KiB); skips creating the admin'],
-  ['MAAS_ADMIN_USERNAME', 'admin to create/use when no API key file is given (default admin)'],
-  ['MAAS_ADMIN_EMAIL', 'that admin\'s email (default admin@localhost)'],
-  ['MAAS_ADMIN_PASSWORD_FILE', 'file holding that admin\'s password, >= 8 characters, at most 64 KiB (required without MAAS_API_KEY_FILE)'],
-  ['MAAS_SECRET_FILE', 'the region\'s shared secret file, re-read while running, at most 64 KiB (default /var/lib/maas/secret)'],
-  ['MAAS_REGION_COMMAND', 'the region CLI (default maas-region)'],
-  ['SIDECAR_TOKEN_FILE', 'file holding the bearer token racks present (required, >= 16 characters, at most 64 KiB); while rotating, two lines: both tokens are accepted; re-read when it changes'],
-  ['SIDECAR_TLS_CERT_FILE', 'PEM certificate (chain) to serve HTTPS with, at most 1 MiB; with SIDECAR_TLS_KEY_FILE (both or neither); re-read when it changes (default: plain HTTP)'],
-  ['SIDECAR_TLS_KEY_FILE', 'PEM private key (unencrypted) of SIDECAR_TLS_CERT_FILE, at most 64 KiB'],
-  ['SIDECAR_TLS_CLIENT_CA_FILE', 'PEM CA bundle, at most 1 MiB: /v1 also requires a client certificate it signs (mutual TLS; needs SIDECAR_TLS_CERT_FILE)'],
-  ['NETWORK_CONFIG_FILE', 'declared network config (YAML, at most 1 MiB); without it only bootstrap and publishing run'],
-  ['RECONCILE_SCHEDULE', 'node-cron schedule of reconcile passes (default "*/30 * * * * *": every 30 s)'],
-  ['RECONCILE_TIMEOUT_SECONDS', 'longest a reconcile pass may take, 1 to 3600 (default 120)'],
-  ['MAAS_TIMEOUT_SECONDS', 'timeout of each MAAS API call; /readyz fails within this + 2 s of MAAS going silent; 1 to 600 (default 15)'],
-  ['SECRET_POLL_MILLISECONDS', 'how often the secret file is read, 50 to 60000 (default 500)'],
-  ...sidecarEnvHelp('the region CLI', 'MAAS container'),
-];
+/** The variables as `maas-sidecar region --help` lists them. */
+export const REGION_ENV_HELP = helpRows(RegionEnvSchema);
 
 export type AdminSource =
   | { readonly kind: 'apiKey'; readonly apiKey: ApiKey }
@@ -81,10 +100,17 @@ export interface RegionTls {
 }
 
 /** SIDECAR_TLS_*: both files or neither, a matching pair; a client CA only with them. */
-function regionTls(vars: { SIDECAR_TLS_CERT_FILE?: string; SIDECAR_TLS_KEY_FILE?: string; SIDECAR_TLS_CLIENT_CA_FILE?: string }, problems: Problems): RegionTls | undefined {
+function regionTls(
+  vars: { SIDECAR_TLS_CERT_FILE?: string; SIDECAR_TLS_KEY_FILE?: string; SIDECAR_TLS_CLIENT_CA_FILE?: string },
+  problems: Problems,
+): RegionTls | undefined {
   const { SIDECAR_TLS_CERT_FILE: cert, SIDECAR_TLS_KEY_FILE: key, SIDECAR_TLS_CLIENT_CA_FILE: ca } = vars;
   if (cert === undefined && key === undefined) {
-    if (ca !== undefined) problems.add('SIDECAR_TLS_CLIENT_CA_FILE needs SIDECAR_TLS_CERT_FILE and SIDECAR_TLS_KEY_FILE (client certificates are asked for over TLS only)', 'SIDECAR_TLS_CLIENT_CA_FILE');
+    if (ca !== undefined)
+      problems.add(
+        'SIDECAR_TLS_CLIENT_CA_FILE needs SIDECAR_TLS_CERT_FILE and SIDECAR_TLS_KEY_FILE (client certificates are asked for over TLS only)',
+        'SIDECAR_TLS_CLIENT_CA_FILE',
+      );
     return undefined;
   }
   if (cert === undefined || key === undefined) {
@@ -106,7 +132,9 @@ export function loadRegionConfig(env: Env): RegionConfig {
   const vars = parseEnv(RegionEnvSchema, env, problems);
   const maasUrl = problems.try(() => urlVar('MAAS_URL', vars.MAAS_URL));
   const publicUrl = vars.MAAS_PUBLIC_URL === undefined ? maasUrl : problems.try(() => urlVar('MAAS_PUBLIC_URL', vars.MAAS_PUBLIC_URL as string));
-  const tokens = problems.required('SIDECAR_TOKEN_FILE', vars.SIDECAR_TOKEN_FILE, 'the bearer token racks present', (path) => tokenFileVar('SIDECAR_TOKEN_FILE', path));
+  const tokens = problems.required('SIDECAR_TOKEN_FILE', vars.SIDECAR_TOKEN_FILE, 'the bearer token racks present', (path) =>
+    tokenFileVar('SIDECAR_TOKEN_FILE', path),
+  );
   const tls = regionTls(vars, problems);
   let admin: AdminSource | undefined;
   if (vars.MAAS_API_KEY_FILE !== undefined) {

@@ -8,6 +8,7 @@ import type { RunnerMode } from '../exec/launcher.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { IntegerVar, LOG_LEVELS, type Problems } from './env.js';
+import { LOG_FORMATS } from '../telemetry/logger.js';
 import { shown } from './validate.js';
 
 /** What a CLI variable (MAAS_REGION_COMMAND, MAAS_RACK_COMMAND) may hold: a path or a name, never shell. */
@@ -22,45 +23,77 @@ const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
 const DNS_LABEL_RULE = 'must be a Kubernetes name: 1 to 63 lower-case letters, digits or "-", starting and ending with a letter or digit';
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$';
 
-/** Schema properties to spread into each sidecar's environment schema. */
+/**
+ * The variables both sidecars read, as schema properties to spread into each one's schema: the
+ * declaration of each (rule, default, meaning: see help.ts). "The MAAS CLI" is maas-region for the
+ * region sidecar and maas-rack for a rack's.
+ */
 export const SIDECAR_ENV = {
-  SIDECAR_LISTEN_HOST: Type.String({ default: '0.0.0.0' }),
-  SIDECAR_LISTEN_PORT: IntegerVar({ default: 8080, minimum: 1, maximum: 65535 }),
-  COMMAND_MODE: Type.Union(COMMAND_MODES.map((mode) => Type.Literal(mode)), { default: 'direct' }),
-  COMMAND_NSENTER_TARGET: Type.Optional(
-    Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', rule: 'must be a pid or a process name: 1 to 64 letters, digits, "_", "." or "-"' }),
+  SIDECAR_LISTEN_HOST: Type.String({ default: '0.0.0.0', description: 'listen address: an IP address, or a host name that resolves at start' }),
+  SIDECAR_LISTEN_PORT: IntegerVar({ default: 8080, minimum: 1, maximum: 65535, description: 'listen port' }),
+  COMMAND_MODE: Type.Union(
+    COMMAND_MODES.map((mode) => Type.Literal(mode)),
+    {
+      default: 'direct',
+      description:
+        "where the MAAS CLI runs: direct (here), nsenter (inside the MAAS container's namespaces: plain Docker with --pid container:…), or kube-exec (in the MAAS container of this pod, through the Kubernetes exec API; what deploy/ uses; docs/design.md weighs them)",
+    },
   ),
-  COMMAND_EXEC_CONTAINER: Type.Optional(Type.String({ pattern: DNS_LABEL, rule: DNS_LABEL_RULE })),
-  POD_NAME: Type.Optional(Type.String({ pattern: DNS_SUBDOMAIN, rule: 'must be a pod name: lower-case letters, digits, "-" and ".", at most 253 characters' })),
-  POD_NAMESPACE: Type.Optional(Type.String({ pattern: DNS_LABEL, rule: DNS_LABEL_RULE })),
+  COMMAND_NSENTER_TARGET: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_.-]{1,64}$',
+      rule: 'must be a pid or a process name: 1 to 64 letters, digits, "_", "." or "-"',
+      description: "with nsenter: the MAAS container's pid or process name",
+    }),
+  ),
+  COMMAND_EXEC_CONTAINER: Type.Optional(
+    Type.String({ pattern: DNS_LABEL, rule: DNS_LABEL_RULE, description: "with kube-exec: the MAAS container's name in this pod" }),
+  ),
+  POD_NAME: Type.Optional(
+    Type.String({
+      pattern: DNS_SUBDOMAIN,
+      rule: 'must be a pod name: lower-case letters, digits, "-" and ".", at most 253 characters',
+      description: 'with kube-exec: this pod (from the downward API: metadata.name)',
+    }),
+  ),
+  POD_NAMESPACE: Type.Optional(
+    Type.String({ pattern: DNS_LABEL, rule: DNS_LABEL_RULE, description: "with kube-exec: this pod's namespace (from the downward API: metadata.namespace)" }),
+  ),
   // Set by Kubernetes in every pod: where the API server answers.
-  KUBERNETES_SERVICE_HOST: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.:-]{1,253}$', rule: 'must be an IP address or a host name' })),
-  KUBERNETES_SERVICE_PORT: Type.Optional(IntegerVar({ minimum: 1, maximum: 65535 })),
-  KUBE_SERVICE_ACCOUNT_DIR: Type.String({ default: SERVICE_ACCOUNT_DIR }),
-  COMMAND_TIMEOUT_SECONDS: IntegerVar({ default: 120, minimum: 1, maximum: 3600 }),
+  KUBERNETES_SERVICE_HOST: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9.:-]{1,253}$',
+      rule: 'must be an IP address or a host name',
+      description: 'with kube-exec: the API server (Kubernetes sets it in every pod)',
+    }),
+  ),
+  KUBERNETES_SERVICE_PORT: Type.Optional(
+    IntegerVar({ minimum: 1, maximum: 65535, description: "with kube-exec: the API server's port (Kubernetes sets it in every pod)" }),
+  ),
+  KUBE_SERVICE_ACCOUNT_DIR: Type.String({
+    default: SERVICE_ACCOUNT_DIR,
+    description: "with kube-exec: the folder holding the service account's token and ca.crt",
+  }),
+  COMMAND_TIMEOUT_SECONDS: IntegerVar({
+    default: 120,
+    minimum: 1,
+    maximum: 3600,
+    description: 'timeout of each MAAS CLI run (its whole process group is killed)',
+  }),
   LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((level) => Type.Literal(level)),
-    { default: 'info' },
+    { default: 'info', description: `pino level: ${LOG_LEVELS.join(', ')}` },
+  ),
+  // Read by cli.ts before any command loads (so choosing one loads no validator); declared here too,
+  // so help and README list it and the loaders hold it to the same values.
+  LOG_FORMAT: Type.Union(
+    LOG_FORMATS.map((format) => Type.Literal(format)),
+    {
+      default: 'json',
+      description: 'json (one JSON object a line, for log collectors) or pretty (readable lines for a terminal, through pino-pretty); --log-format wins',
+    },
   ),
 };
-
-/** Help rows for SIDECAR_ENV; `cli` and `container` name what this sidecar runs, and where. */
-export function sidecarEnvHelp(cli: string, container: string): [string, string][] {
-  return [
-    ['SIDECAR_LISTEN_HOST', 'listen address: an IP address, or a host name that resolves at start (default 0.0.0.0)'],
-    ['SIDECAR_LISTEN_PORT', 'listen port, 1 to 65535 (default 8080)'],
-    ['COMMAND_MODE', `direct | nsenter | kube-exec: run ${cli} here, inside the ${container}'s namespaces, or in the ${container} through the Kubernetes exec API (default direct)`],
-    ['COMMAND_NSENTER_TARGET', `with nsenter: the pid or process name of the ${container}`],
-    ['COMMAND_EXEC_CONTAINER', `with kube-exec: the name of the ${container} in this pod`],
-    ['POD_NAME, POD_NAMESPACE', 'with kube-exec: this pod (from the downward API: metadata.name, metadata.namespace)'],
-    ['KUBERNETES_SERVICE_HOST', 'with kube-exec: the API server (Kubernetes sets it in every pod)'],
-    ['KUBERNETES_SERVICE_PORT', "with kube-exec: the API server's port, 1 to 65535 (Kubernetes sets it in every pod)"],
-    ['KUBE_SERVICE_ACCOUNT_DIR', `with kube-exec: the directory holding the service account's token and ca.crt (default ${SERVICE_ACCOUNT_DIR})`],
-    ['COMMAND_TIMEOUT_SECONDS', `timeout of each ${cli} run, 1 to 3600; its whole process group is killed (default 120)`],
-    ['LOG_LEVEL', `${LOG_LEVELS.join('|')} (default info)`],
-    ['LOG_FORMAT', 'json | pretty: JSON lines, or readable lines for a terminal through pino-pretty (default json; also --log-format)'],
-  ];
-}
 
 export interface SidecarSettings {
   readonly listen: { readonly host: string; readonly port: number };
@@ -87,7 +120,10 @@ type SidecarVars = {
 /** The parsed shared settings; problems (e.g. nsenter without a target) go to `problems`. */
 export function sidecarSettings(vars: SidecarVars, problems: Problems): SidecarSettings {
   return {
-    listen: { host: problems.try(() => listenHostVar('SIDECAR_LISTEN_HOST', vars.SIDECAR_LISTEN_HOST), 'SIDECAR_LISTEN_HOST') ?? '', port: vars.SIDECAR_LISTEN_PORT },
+    listen: {
+      host: problems.try(() => listenHostVar('SIDECAR_LISTEN_HOST', vars.SIDECAR_LISTEN_HOST), 'SIDECAR_LISTEN_HOST') ?? '',
+      port: vars.SIDECAR_LISTEN_PORT,
+    },
     runner: runnerMode(vars, problems) ?? { kind: 'direct' },
     commandTimeoutMs: vars.COMMAND_TIMEOUT_SECONDS * 1000,
     logLevel: vars.LOG_LEVEL,
@@ -111,14 +147,26 @@ function runnerMode(vars: SidecarVars, problems: Problems): RunnerMode | undefin
     case 'kube-exec': {
       const container = need('COMMAND_EXEC_CONTAINER', 'the MAAS container of this pod');
       const pod = need('POD_NAME', 'this pod, from the downward API: metadata.name');
-      const namespace = need('POD_NAMESPACE', 'this pod\'s namespace, from the downward API: metadata.namespace');
+      const namespace = need('POD_NAMESPACE', "this pod's namespace, from the downward API: metadata.namespace");
       const host = need('KUBERNETES_SERVICE_HOST', 'the API server; Kubernetes sets it in every pod');
-      const port = need('KUBERNETES_SERVICE_PORT', 'the API server\'s port; Kubernetes sets it in every pod');
+      const port = need('KUBERNETES_SERVICE_PORT', "the API server's port; Kubernetes sets it in every pod");
       const dir = vars.KUBE_SERVICE_ACCOUNT_DIR;
       for (const file of ['token', 'ca.crt']) {
-        if (!existsSync(join(dir, file))) problems.add(`KUBE_SERVICE_ACCOUNT_DIR: ${join(dir, file)} is missing (COMMAND_MODE kube-exec needs the pod's service account token there: mount it, as deploy/ does with a projected volume)`, 'KUBE_SERVICE_ACCOUNT_DIR');
+        if (!existsSync(join(dir, file)))
+          problems.add(
+            `KUBE_SERVICE_ACCOUNT_DIR: ${join(dir, file)} is missing (COMMAND_MODE kube-exec needs the pod's service account token there: mount it, as deploy/ does with a projected volume)`,
+            'KUBE_SERVICE_ACCOUNT_DIR',
+          );
       }
-      if (container === undefined || pod === undefined || namespace === undefined || host === undefined || port === undefined || problems.has('KUBE_SERVICE_ACCOUNT_DIR')) return undefined;
+      if (
+        container === undefined ||
+        pod === undefined ||
+        namespace === undefined ||
+        host === undefined ||
+        port === undefined ||
+        problems.has('KUBE_SERVICE_ACCOUNT_DIR')
+      )
+        return undefined;
       return { kind: 'kube-exec', container, pod, namespace, serviceAccountDir: dir, apiServer: { host, port: Number(port) } };
     }
   }
@@ -144,17 +192,25 @@ const LISTEN_HOST_LOOKUP_MS = 10_000;
  * Resolves a listen host that is a name, at configuration time, so a name that does not resolve
  * stops the sidecar with exit code 2 naming the variable instead of failing in listen().
  */
-export async function checkListenHost(host: string, variable = 'SIDECAR_LISTEN_HOST', lookup: Lookup = dnsLookup, timeoutMs = LISTEN_HOST_LOOKUP_MS): Promise<void> {
+export async function checkListenHost(
+  host: string,
+  variable = 'SIDECAR_LISTEN_HOST',
+  lookup: Lookup = dnsLookup,
+  timeoutMs = LISTEN_HOST_LOOKUP_MS,
+): Promise<void> {
   if (isIP(host) !== 0) return;
   // dns.lookup takes no signal: the deadline stops the waiting, not the lookup.
-  const why = await withDeadline(timeoutMs, undefined, (signal) =>
-    new Promise<string | undefined>((resolve) => {
-      signal.addEventListener('abort', () => resolve(`no answer within ${timeoutMs / 1000} s`), { once: true });
-      lookup(host, { all: true }).then(
-        (addresses) => resolve(addresses.length === 0 ? 'no addresses' : undefined),
-        (err: unknown) => resolve((err as NodeJS.ErrnoException).code ?? (err as Error).message),
-      );
-    }),
+  const why = await withDeadline(
+    timeoutMs,
+    undefined,
+    (signal) =>
+      new Promise<string | undefined>((resolve) => {
+        signal.addEventListener('abort', () => resolve(`no answer within ${timeoutMs / 1000} s`), { once: true });
+        lookup(host, { all: true }).then(
+          (addresses) => resolve(addresses.length === 0 ? 'no addresses' : undefined),
+          (err: unknown) => resolve((err as NodeJS.ErrnoException).code ?? (err as Error).message),
+        );
+      }),
   );
   if (why !== undefined) throw new ConfigError([`${variable} must be an IP address or a host name that resolves: ${shown(host)} does not resolve (${why})`]);
 }

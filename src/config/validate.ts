@@ -36,7 +36,14 @@ function noun(schema: Schema): string {
   if ('const' in schema) return JSON.stringify(schema.const);
   const min = schema.minimum as number | undefined;
   const max = schema.maximum as number | undefined;
-  const range = min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` of at least ${min}` : max !== undefined ? ` of at most ${max}` : '';
+  const range =
+    min !== undefined && max !== undefined
+      ? ` from ${min} to ${max}`
+      : min !== undefined
+        ? ` of at least ${min}`
+        : max !== undefined
+          ? ` of at most ${max}`
+          : '';
   switch (schema.type) {
     case 'integer':
       return `a whole number${range}`;

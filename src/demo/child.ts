@@ -1,6 +1,5 @@
 /** A demo child process: our own CLI with its JSON log lines parsed and kept in a log file. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { execa, type ResultPromise } from 'execa';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../bin/maas-sidecar.js', import.meta.url));
@@ -13,26 +12,17 @@ export type LogLine = Record<string, unknown> & { msg?: string };
  */
 const READABLE_LOGS = { LOG_FORMAT: 'json', LOG_LEVEL: 'info' } as const;
 
-/**
- * Children still running. Should the demo exit without stopping them (a second Ctrl-C exits at
- * once), they get SIGTERM on the way out: each exits on it whatever became of its pipes to us.
- */
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
+/** How long a child gets between SIGTERM and SIGKILL when stopped. */
+const STOP_GRACE_MS = 10_000;
 
-/** Installed with the first child, not at import: importing this module changes nothing. */
-function stopChildrenOnExit(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGTERM');
-  });
-}
+/** Lines kept for telling why a child exited. */
+const TAIL_LINES = 20;
 
 export class DemoChild {
-  readonly process: ChildProcess;
   readonly tail: string[] = [];
-  readonly exited: Promise<number | null>;
+  /** Resolves once the child has exited and its output is in the log file. */
+  readonly exited: Promise<void>;
+  readonly #subprocess: ResultPromise;
   #listeners: ((line: LogLine) => void)[] = [];
 
   constructor(
@@ -41,46 +31,49 @@ export class DemoChild {
     env: NodeJS.ProcessEnv,
     logFile: string,
   ) {
-    this.process = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...READABLE_LOGS, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    stopChildrenOnExit();
-    running.add(this.process);
-    const log = createWriteStream(logFile, { flags: 'a' });
-    let partial = '';
-    const onData = (chunk: Buffer) => {
-      log.write(chunk);
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        this.tail.push(line);
-        if (this.tail.length > 20) this.tail.shift();
-        let parsed: LogLine | undefined;
-        try {
-          parsed = JSON.parse(line) as LogLine;
-        } catch {
-          parsed = undefined;
-        }
-        if (parsed) for (const listener of this.#listeners) listener(parsed);
-      }
+    // Each output line, from either stream, is kept for the tail, handed to the listeners when it
+    // is JSON, and written on to the log file.
+    const received = (line: string) => this.#received(line);
+    const observe = function* (line: unknown): Generator<unknown, void, void> {
+      received(String(line));
+      yield line;
     };
-    this.process.stdout?.on('data', onData);
-    this.process.stderr?.on('data', onData);
-    this.exited = new Promise((resolve) => this.process.once('exit', (code) => {
-      running.delete(this.process);
-      log.end();
-      resolve(code);
-    }));
+    const log = { file: logFile, append: true };
+    // execa's `cleanup` (on by default) sends SIGTERM to a child still running when the demo exits
+    // without stopping it (a second Ctrl-C exits at once): each exits on it whatever became of its
+    // pipes to us.
+    this.#subprocess = execa(process.execPath, [CLI, ...args], {
+      env: { ...READABLE_LOGS, ...env },
+      stdin: 'ignore',
+      stdout: [observe, log],
+      stderr: [observe, log],
+      // It runs until Ctrl-C: the log file keeps its output, memory does not.
+      buffer: false,
+      reject: false,
+      forceKillAfterDelay: STOP_GRACE_MS,
+    });
+    this.exited = this.#subprocess.then(() => undefined);
   }
 
   onLog(listener: (line: LogLine) => void): void {
     this.#listeners.push(listener);
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
-  async stop(graceMs = 10_000): Promise<void> {
-    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
-    this.process.kill('SIGTERM');
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
+  /** SIGTERM, then SIGKILL if it has not exited within STOP_GRACE_MS. */
+  async stop(): Promise<void> {
+    this.#subprocess.kill();
     await this.exited;
-    clearTimeout(timer);
+  }
+
+  #received(line: string): void {
+    this.tail.push(line);
+    if (this.tail.length > TAIL_LINES) this.tail.shift();
+    let parsed: LogLine | undefined;
+    try {
+      parsed = JSON.parse(line) as LogLine;
+    } catch {
+      return;
+    }
+    for (const listener of this.#listeners) listener(parsed);
   }
 }

@@ -13,7 +13,7 @@ import { Narrator } from './narrator.js';
 import { Story } from './story.js';
 import { convergedState, getJson, pollUntil, type SimState } from './converge.js';
 import { logsLine, summary, whereToLook } from './guide.js';
-import { freePort } from '../util/ports.js';
+import { freePort } from './ports.js';
 
 export interface DemoOptions {
   readonly racks: number;

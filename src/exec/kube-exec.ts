@@ -94,7 +94,8 @@ function exchange(url: string, token: string, ca: string, input: string | undefi
     };
     // A deadline or a shutdown closes the session. The API server does not stop the command
     // for it (Kubernetes has no exec cancel); MAAS's commands here are short and idempotent.
-    const onDeadline = () => finish(deadline.reason instanceof DOMException && deadline.reason.name === 'TimeoutError' ? { kind: 'timed-out' } : { kind: 'stopped' });
+    const onDeadline = () =>
+      finish(deadline.reason instanceof DOMException && deadline.reason.name === 'TimeoutError' ? { kind: 'timed-out' } : { kind: 'stopped' });
     deadline.addEventListener('abort', onDeadline, { once: true });
     if (deadline.aborted) onDeadline();
 
@@ -111,7 +112,11 @@ function exchange(url: string, token: string, ca: string, input: string | undefi
       if (input === undefined) return;
       if (ws.protocol !== 'v5.channel.k8s.io') {
         // v4 cannot end stdin without ending the session: the command would wait for ever.
-        finish(new Error(`the API server speaks ${ws.protocol || 'no channel protocol'}, not v5.channel.k8s.io (Kubernetes 1.30 or newer), which standard input needs`));
+        finish(
+          new Error(
+            `the API server speaks ${ws.protocol || 'no channel protocol'}, not v5.channel.k8s.io (Kubernetes 1.30 or newer), which standard input needs`,
+          ),
+        );
         return;
       }
       ws.send(Buffer.concat([Buffer.of(STREAM.stdin), Buffer.from(input, 'utf8')]));
@@ -140,7 +145,7 @@ function exchange(url: string, token: string, ca: string, input: string | undefi
       // [255, n]: the server closed stream n; the Status still follows.
       return undefined;
     });
-    ws.on('close', () => finish(new Error('the exec session ended without the command\'s exit status')));
+    ws.on('close', () => finish(new Error("the exec session ended without the command's exit status")));
   });
 }
 

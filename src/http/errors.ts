@@ -107,9 +107,9 @@ export function handleError(err: unknown, request: FastifyRequest, reply: Fastif
 }
 
 /** Errors fastify meets before a route is chosen (a URL it cannot decode, an over-long parameter). */
-export function handleFrameworkError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function handleFrameworkError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const { status, reason } = classify(err, request);
-  return sendError(reply, status, reason);
+  void sendError(reply, status, reason);
 }
 
 /** What the HTTP parser refuses before fastify sees a request (headers too large, timeouts, garbage). */
@@ -117,10 +117,16 @@ export function handleClientError(err: NodeJS.ErrnoException, socket: Socket): v
   // A reset connection has nobody left to answer.
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, reason] =
-    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout'] : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large'] : [400, 'malformed_request'];
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large']
+        : [400, 'malformed_request'];
   const body = JSON.stringify(errorBody(status, reason));
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(err);
 }

@@ -10,30 +10,6 @@ import type { FastifyInstance } from 'fastify';
 /** Throws (with a reason for the log) when not ready. */
 export type ReadyCheck = () => void | Promise<void>;
 
-/** A synchronous check as a problem: undefined when it passes. One table serves /readyz and /v1/status. */
-export type ProblemCheck = () => string | undefined;
-
-/** The checks as /readyz runs them (a problem becomes a thrown reason). */
-export function readyChecks(checks: Readonly<Record<string, ProblemCheck>>): Record<string, ReadyCheck> {
-  return Object.fromEntries(
-    Object.entries(checks).map(([name, check]) => [
-      name,
-      () => {
-        const problem = check();
-        if (problem !== undefined) throw new Error(problem);
-      },
-    ]),
-  );
-}
-
-/** The checks as /v1/status shows them, in order, each with its problem when it fails. */
-export function checkResults(checks: Readonly<Record<string, ProblemCheck>>): { name: string; ok: boolean; problem?: string }[] {
-  return Object.entries(checks).map(([name, check]) => {
-    const problem = check();
-    return problem === undefined ? { name, ok: true } : { name, ok: false, problem };
-  });
-}
-
 export interface HealthOptions {
   readonly liveness: () => string | undefined;
   readonly readiness: Readonly<Record<string, ReadyCheck>>;

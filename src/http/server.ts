@@ -8,6 +8,10 @@ import { healthPlugin, type ReadyCheck } from './health.js';
 import { metricsPlugin } from './metrics.js';
 import { handleClientError, handleError, handleFrameworkError, sendError } from './errors.js';
 import { SERIALIZERS } from '../telemetry/logger.js';
+import { ErrorSchema } from '../protocol/v1.js';
+
+/** A route's error answers: `{error, reason}` and nothing else (handleError, sendError). */
+export const ERROR_RESPONSES = { '4xx': ErrorSchema, '5xx': ErrorSchema } as const;
 
 export interface ServerDeps {
   readonly logger: Logger;

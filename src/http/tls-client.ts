@@ -4,7 +4,8 @@
  * TLS). undici is imported only when https is used; the Agent is replaced when the files change.
  */
 import type { Logger } from 'pino';
-import { loadCaFile, loadTlsMaterial, type TlsFiles } from './tls.js';
+import { loadCaFile, loadTlsMaterial, type CertificateSummary, type TlsFiles } from './tls.js';
+import { EVENTS } from '../protocol/events.js';
 
 export type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -26,6 +27,11 @@ export interface ClientTlsFiles {
   readonly client: TlsFiles | undefined;
 }
 
+export interface TlsTransportOptions {
+  /** The client certificate put in use, at the first request and after each re-read (for recordCertificateExpiry). */
+  readonly onClientCertificate?: (leaf: CertificateSummary) => void;
+}
+
 type Undici = typeof import('undici');
 type Agent = InstanceType<Undici['Agent']>;
 
@@ -33,14 +39,17 @@ type Agent = InstanceType<Undici['Agent']>;
  * https:// to the region sidecar: the server's certificate must chain to `ca` and name the host of
  * the URL (Node's checkServerIdentity, which undici applies with the URL's host as servername).
  */
-export function tlsTransport(files: ClientTlsFiles, logger: Logger): HttpTransport {
+export function tlsTransport(files: ClientTlsFiles, logger: Logger, options: TlsTransportOptions = {}): HttpTransport {
   let undici: Undici | undefined;
   let agent: Agent | undefined;
   const build = async (): Promise<Agent> => {
     undici ??= await import('undici');
     const ca = await loadCaFile(files.ca.variable, files.ca.path);
     const client = files.client === undefined ? undefined : await loadTlsMaterial(files.client);
-    return new undici.Agent({ connect: { ca, ...(client === undefined ? {} : { cert: client.cert, key: client.key }), rejectUnauthorized: true } });
+    const built = new undici.Agent({ connect: { ca, ...(client === undefined ? {} : { cert: client.cert, key: client.key }), rejectUnauthorized: true } });
+    // Only once everything loaded: a failed re-read keeps the Agent, and the certificate, in use.
+    if (client !== undefined) options.onClientCertificate?.(client.leaf);
+    return built;
   };
   let building: Promise<Agent> | undefined;
   const current = async (): Promise<Agent> => {
@@ -63,7 +72,7 @@ export function tlsTransport(files: ClientTlsFiles, logger: Logger): HttpTranspo
       agent = next;
       // Requests in flight (a long-poll) finish on the old connections; new ones use the new files.
       void previous?.close().catch(() => undefined);
-      logger.info({ event: 'tls.reloaded', ca: files.ca.path }, 'region sidecar CA and client certificate re-read');
+      logger.info({ event: EVENTS.tlsReloaded, ca: files.ca.path }, 'region sidecar CA and client certificate re-read');
     },
     async close() {
       await agent?.close().catch(() => undefined);
@@ -107,13 +116,20 @@ export function describeTlsFailure(err: unknown, url: string): { readonly messag
   if (NOT_TRUSTED.has(code)) return { refused: true, message: `the region sidecar's certificate is not signed by a CA in REGION_SIDECAR_CA_FILE (${code})` };
   if (code === 'CERT_HAS_EXPIRED') return { refused: true, message: `the region sidecar's certificate has expired (${code}): is cert-manager renewing it?` };
   if (code === 'CERT_NOT_YET_VALID') return { refused: true, message: `the region sidecar's certificate is not valid yet (${code}): check the clocks` };
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return { refused: true, message: `the region sidecar's certificate does not name ${host}, the host in REGION_SIDECAR_URL (${code})` };
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return { refused: true, message: `the region sidecar's certificate does not name ${host}, the host in REGION_SIDECAR_URL (${code})` };
   if (https && /wrong version number|packet length too long|unknown protocol|record layer failure/i.test(`${code} ${message}`)) {
-    return { refused: false, message: `${host} does not speak TLS (${code || message}): it serves plain HTTP, so REGION_SIDECAR_URL should be http://, or the region sidecar lacks SIDECAR_TLS_CERT_FILE` };
+    return {
+      refused: false,
+      message: `${host} does not speak TLS (${code || message}): it serves plain HTTP, so REGION_SIDECAR_URL should be http://, or the region sidecar lacks SIDECAR_TLS_CERT_FILE`,
+    };
   }
   if (https && /^ERR_SSL_|^ERR_TLS_/.test(code)) return { refused: false, message: `TLS with the region sidecar failed (${code}): ${message.slice(0, 200)}` };
   if (!https && ['UND_ERR_SOCKET', 'ECONNRESET', 'UND_ERR_CLOSED'].includes(code)) {
-    return { refused: false, message: `${host} closed the connection without an answer (${code}): if the region sidecar serves TLS, REGION_SIDECAR_URL must be https:// with REGION_SIDECAR_CA_FILE` };
+    return {
+      refused: false,
+      message: `${host} closed the connection without an answer (${code}): if the region sidecar serves TLS, REGION_SIDECAR_URL must be https:// with REGION_SIDECAR_CA_FILE`,
+    };
   }
   return undefined;
 }

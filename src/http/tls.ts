@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
+import type { Gauge } from 'prom-client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
@@ -88,6 +89,19 @@ export function summarize(cert: X509Certificate): CertificateSummary {
   return { subject: cert.subject.replace(/\n/g, ', '), notAfter: new Date(cert.validTo).toISOString(), fingerprint256: cert.fingerprint256 };
 }
 
+/** The certificate a sidecar presents: the region sidecar's to racks, or a rack's for mutual TLS. */
+export type CertificateUsage = 'server' | 'client';
+
+/**
+ * Sets maas_sidecar_tls_certificate_expiry_timestamp_seconds to the end (notAfter) of the
+ * certificate now presented. Call it each time one is put in use, at start and after each re-read:
+ * a re-read that fails keeps the old certificate, and so the gauge keeps its end, which is what the
+ * expiry alerts need to see.
+ */
+export function recordCertificateExpiry(gauge: Pick<Gauge<'usage'>, 'set'>, usage: CertificateUsage, leaf: CertificateSummary): void {
+  gauge.set({ usage }, Date.parse(leaf.notAfter) / 1000);
+}
+
 /** Reads and checks the files at start-up (configuration time); throws a message naming the variable. */
 export function loadTlsMaterialSync(files: TlsFiles): TlsMaterial {
   const read = (file: { variable: string; path: string }, limit: number): string => {
@@ -110,7 +124,11 @@ export async function loadTlsMaterial(files: TlsFiles): Promise<TlsMaterial> {
     readBoundedFile(file.path, limit).catch((err: unknown) => {
       throw new Error(`${file.variable}: ${(err as Error).message}`, { cause: err });
     });
-  const [cert, key, ca] = await Promise.all([read(files.cert, CERT_FILE_LIMIT), read(files.key, KEY_FILE_LIMIT), files.ca === undefined ? undefined : read(files.ca, CERT_FILE_LIMIT)]);
+  const [cert, key, ca] = await Promise.all([
+    read(files.cert, CERT_FILE_LIMIT),
+    read(files.key, KEY_FILE_LIMIT),
+    files.ca === undefined ? undefined : read(files.ca, CERT_FILE_LIMIT),
+  ]);
   return checkTlsMaterial(files, { cert, key, ...(ca === undefined ? {} : { ca }) });
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
+import { REDACTED } from '../util/scrub.js';
 
 const PART = /^[A-Za-z0-9]+$/;
 
@@ -42,7 +43,7 @@ export class ApiKey {
    * OAuth 1.0 PLAINTEXT header as MAAS's own client sends it. The consumer secret is always
    * empty, so the signature is `&<token_secret>`; values are percent-encoded (piston decodes them).
    */
-  authorizationHeader(now: () => number = Date.now): string {
+  authorizationHeader(): string {
     const params: [string, string][] = [
       ['oauth_version', '1.0'],
       ['oauth_signature_method', 'PLAINTEXT'],
@@ -50,20 +51,20 @@ export class ApiKey {
       ['oauth_token', this.#tokenKey],
       ['oauth_signature', `&${this.#tokenSecret}`],
       ['oauth_nonce', randomBytes(16).toString('hex')],
-      ['oauth_timestamp', String(Math.floor(now() / 1000))],
+      ['oauth_timestamp', String(Math.floor(Date.now() / 1000))],
     ];
     return `OAuth ${params.map(([k, v]) => `${k}="${encodeURIComponent(v)}"`).join(', ')}`;
   }
 
   toString(): string {
-    return '[redacted]';
+    return REDACTED;
   }
 
   toJSON(): string {
-    return '[redacted]';
+    return REDACTED;
   }
 
   [inspect.custom](): string {
-    return 'ApiKey([redacted])';
+    return `ApiKey(${REDACTED})`;
   }
 }

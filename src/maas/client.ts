@@ -22,13 +22,14 @@ import {
   type Vlan,
 } from './types.js';
 import { isTransient, MaasHttpError, MaasResponseError, MaasUnreachableError, type MaasFieldErrors } from '../errors.js';
-import { backoffDelay, sleep, type BackoffPolicy } from '../util/backoff.js';
+import type { BackoffPolicy } from '../util/backoff.js';
 import { whyNoAnswer, withDeadline } from '../util/deadline.js';
+import { retry } from '../util/retry.js';
 import { scrub } from '../util/scrub.js';
 
 /** A form value: `null` sends an empty string (MAAS's way to clear a field), arrays repeat the key. */
-export type FormValue = string | number | boolean | null | readonly string[];
-export type Form = Readonly<Record<string, FormValue | undefined>>;
+type FormValue = string | number | boolean | null | readonly string[];
+type Form = Readonly<Record<string, FormValue | undefined>>;
 
 export interface RequestEvent {
   /** Bounded label: method, path template and op, e.g. `PUT fabrics/{fabric_id}/vlans/{vid}/`. */
@@ -48,7 +49,6 @@ export interface MaasClientOptions {
   readonly readAttempts?: number;
   readonly backoff?: BackoffPolicy;
   readonly onRequest?: (event: RequestEvent) => void;
-  readonly now?: () => number;
 }
 
 export interface SubnetUpdate {
@@ -95,7 +95,6 @@ export class MaasClient {
   readonly #readAttempts: number;
   readonly #backoff: BackoffPolicy;
   readonly #onRequest: ((event: RequestEvent) => void) | undefined;
-  readonly #now: () => number;
 
   constructor(options: MaasClientOptions) {
     this.#base = `${options.url.replace(/\/+$/, '')}/api/2.0/`;
@@ -104,7 +103,6 @@ export class MaasClient {
     this.#readAttempts = Math.max(1, options.readAttempts ?? 4);
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.#onRequest = options.onRequest;
-    this.#now = options.now ?? Date.now;
   }
 
   async version(signal?: AbortSignal): Promise<Version> {
@@ -132,9 +130,7 @@ export class MaasClient {
 
   async updateVlan(fabricId: number, vid: number, update: VlanUpdate, signal?: AbortSignal): Promise<Vlan> {
     const params = { fabric_id: fabricId, vid };
-    return parseVlan(
-      await this.#json({ method: 'PUT', template: 'fabrics/{fabric_id}/vlans/{vid}/', params, form: { ...update } }, signal),
-    );
+    return parseVlan(await this.#json({ method: 'PUT', template: 'fabrics/{fabric_id}/vlans/{vid}/', params, form: { ...update } }, signal));
   }
 
   async listIpRanges(signal?: AbortSignal): Promise<IpRange[]> {
@@ -146,9 +142,7 @@ export class MaasClient {
   }
 
   async updateIpRange(id: number, update: IpRangeUpdate, signal?: AbortSignal): Promise<IpRange> {
-    return parseIpRange(
-      await this.#json({ method: 'PUT', template: 'ipranges/{id}/', params: { id }, form: { ...update } }, signal),
-    );
+    return parseIpRange(await this.#json({ method: 'PUT', template: 'ipranges/{id}/', params: { id }, form: { ...update } }, signal));
   }
 
   async deleteIpRange(id: number, signal?: AbortSignal): Promise<void> {
@@ -195,14 +189,7 @@ export class MaasClient {
   /** Sends the call (reads with retries) and returns the 2xx body as text. */
   async #send(call: Call, signal?: AbortSignal): Promise<string> {
     const attempts = call.method === 'GET' ? this.#readAttempts : 1;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#once(call, signal);
-      } catch (err) {
-        if (!isTransient(err) || attempt + 1 >= attempts || signal?.aborted) throw err;
-        await sleep(backoffDelay(attempt, this.#backoff), signal);
-      }
-    }
+    return retry(() => this.#once(call, signal), { backoff: this.#backoff, attempts, retryable: isTransient }, signal);
   }
 
   async #once(call: Call, signal?: AbortSignal): Promise<string> {
@@ -210,7 +197,7 @@ export class MaasClient {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (!call.anonymous) {
       if (!this.#apiKey) throw new TypeError(`MAAS ${endpoint} needs an API key`);
-      headers.Authorization = this.#apiKey.authorizationHeader(this.#now);
+      headers.Authorization = this.#apiKey.authorizationHeader();
     }
     let body: string | undefined;
     if (call.form) {
@@ -226,7 +213,8 @@ export class MaasClient {
           status = response.status;
           const text = await response.text();
           if (response.ok) return text;
-          const scrubbed = this.#scrub(text);
+          // Only error bodies are scrubbed: success bodies are data and must stay intact.
+          const scrubbed = scrub(text, [EXPECTED_SIGNATURE, ...(this.#apiKey?.sensitiveParts ?? [])]);
           throw new MaasHttpError(status, endpoint, fieldErrorsOf(status, scrubbed), scrubbed);
         } catch (err) {
           if (err instanceof MaasHttpError) throw err;
@@ -250,25 +238,20 @@ export class MaasClient {
     for (const [key, value] of Object.entries(call.query ?? {})) url.searchParams.set(key, value);
     return url;
   }
-
-  /**
-   * Piston echoes the expected PLAINTEXT signature in 401 bodies; never let it travel on in an
-   * error. Only error bodies are scrubbed: success bodies are data and must stay intact.
-   */
-  #scrub(text: string): string {
-    // With a wrong token secret, what MAAS echoes is the right one, which this client cannot know.
-    return scrub(text.replace(EXPECTED_SIGNATURE, '$1[redacted]'), this.#apiKey?.sensitiveParts ?? []);
-  }
 }
 
-/** piston's "Invalid signature. Expected signature base string: &<token secret>'" */
-const EXPECTED_SIGNATURE = /(Expected signature base string: )[^'\s]*/g;
+/**
+ * Piston answers a wrong signature with a 401 body saying "Invalid signature. Expected signature
+ * base string: &<token secret>'": the right token secret, which this client cannot know to scrub
+ * by value, so it is scrubbed by its place. It must never travel on in an error.
+ */
+const EXPECTED_SIGNATURE = /(?<=Expected signature base string: )[^'\s]*/g;
 
 function endpointLabel(call: Call): string {
   return `${call.method} ${call.template}${call.op ? `?op=${call.op}` : ''}`;
 }
 
-export function encodeForm(form: Form): string {
+function encodeForm(form: Form): string {
   const body = new URLSearchParams();
   for (const [key, value] of Object.entries(form)) {
     if (value === undefined) continue;

@@ -13,6 +13,7 @@ import Type, { type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { TLocalizedValidationError } from 'typebox/error';
 import { MaasResponseError } from '../errors.js';
+import { SERVICE_STATES, type ServiceState } from '../protocol/labels.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const Ref = Type.Object({ id: Type.Integer() });
@@ -90,10 +91,7 @@ export type Version = Static<typeof VersionSchema>;
 const BootResourceSchema = Type.Object({});
 export type BootResource = Static<typeof BootResourceSchema>;
 
-/** Service states MAAS reports (`SERVICE_STATUS`); anything else is read as 'unknown'. */
-const SERVICE_STATES = ['unknown', 'running', 'degraded', 'dead', 'off'] as const;
-export type ServiceState = (typeof SERVICE_STATES)[number];
-
+/** The state MAAS reports for a rack's service; a status outside SERVICE_STATES reads as 'unknown'. */
 export function serviceState(rack: RackController, name: string): ServiceState {
   const status = rack.service_set.find((service) => service.name === name)?.status;
   return (SERVICE_STATES as readonly string[]).includes(status ?? '') ? (status as ServiceState) : 'unknown';
@@ -142,7 +140,12 @@ function describeProblems(errors: readonly TLocalizedValidationError[]): string[
   }
   let problems: Problem[] = errors
     .filter((e) => e.keyword !== 'anyOf')
-    .map((e) => ({ schemaPath: e.schemaPath, instancePath: e.instancePath, expected: e.keyword === 'type' ? typeName(e) : undefined, sentences: sentences(e) }));
+    .map((e) => ({
+      schemaPath: e.schemaPath,
+      instancePath: e.instancePath,
+      expected: e.keyword === 'type' ? typeName(e) : undefined,
+      sentences: sentences(e),
+    }));
   const unions = errors.filter((e) => e.keyword === 'anyOf').sort((a, b) => b.schemaPath.length - a.schemaPath.length);
   for (const union of unions) {
     const inBranch = (p: Problem) => p.schemaPath.startsWith(`${union.schemaPath}/anyOf/`);

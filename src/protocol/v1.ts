@@ -3,7 +3,8 @@
  * Schemas serve as fastify response schemas (so nothing undeclared is ever sent) and as the
  * rack's validator for what it receives.
  */
-import Type, { type Static, type TSchema } from 'typebox';
+import Type, { type Static, type TLiteral, type TSchema, type TUnion } from 'typebox';
+import { DHCP_ROLES, LOOP_STATUSES, SERVICE_STATES } from './labels.js';
 
 /** A region secret: hex that decodes (an even number of digits), 8 to 512 bytes, lower case. */
 export const HEX_SECRET = '^(?:[0-9a-f]{2}){8,512}$';
@@ -20,20 +21,19 @@ export type RegionInfo = Static<typeof RegionInfoSchema>;
 
 export const NotReadySchema = Type.Object({ ready: Type.Literal(false), reason: Type.String() });
 
-export const ServiceStateSchema = Type.Union([
-  Type.Literal('unknown'),
-  Type.Literal('running'),
-  Type.Literal('degraded'),
-  Type.Literal('dead'),
-  Type.Literal('off'),
-]);
+/** A union of the list's values, typed as that union (a mapped array would type as never). */
+function LiteralUnion<const T extends readonly string[]>(values: T): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
+  return Type.Union(values.map((value) => Type.Literal(value))) as TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }>;
+}
+
+export const ServiceStateSchema = LiteralUnion(SERVICE_STATES);
 
 export const RackDhcpRoleSchema = Type.Object({
   cidr: Type.String(),
   vid: Type.Integer(),
   dhcpOn: Type.Boolean(),
   gatewayIp: Type.Union([Type.String(), Type.Null()]),
-  role: Type.Union([Type.Literal('primary'), Type.Literal('secondary'), Type.Literal('none')]),
+  role: LiteralUnion(DHCP_ROLES),
 });
 
 export const RackStatusSchema = Type.Object({
@@ -55,7 +55,10 @@ export const ReconcileAcceptedSchema = Type.Object({ queued: Type.Boolean() });
  * `maas_unavailable`). Neither ever echoes the request or an internal message. A 401 is exactly
  * `{"error":"unauthorized"}`.
  */
-export const ErrorSchema = Type.Object({ error: Type.String(), reason: Type.Optional(Type.String({ pattern: '^[a-z0-9_]+$' })) }, { additionalProperties: false });
+export const ErrorSchema = Type.Object(
+  { error: Type.String(), reason: Type.Optional(Type.String({ pattern: '^[a-z0-9_]+$' })) },
+  { additionalProperties: false },
+);
 
 export const HOSTNAME_PATTERN = '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$';
 
@@ -73,7 +76,7 @@ export const CheckSchema = Type.Object({ name: Type.String(), ok: Type.Boolean()
 export type Check = Static<typeof CheckSchema>;
 
 export const LoopStateSchema = Type.Object({
-  status: Type.Union([Type.Literal('idle'), Type.Literal('running'), Type.Literal('stopped')]),
+  status: LiteralUnion(LOOP_STATUSES),
   passes: Type.Integer({ minimum: 0 }),
   consecutiveFailures: Type.Integer({ minimum: 0 }),
   lastSuccessAt: Type.Optional(Type.Number()),

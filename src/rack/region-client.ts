@@ -4,34 +4,12 @@
  */
 import { Compile } from 'typebox/compile';
 import { RackStatusSchema, RegionInfoSchema, type RackStatus, type RegionInfo } from '../protocol/v1.js';
-import { SidecarError } from '../errors.js';
+import { MalformedAnswerError, RegionTlsError, RegionUnavailableError, SidecarError } from '../errors.js';
 import { whyNoAnswer, withDeadline } from '../util/deadline.js';
 import { describeTlsFailure, plainTransport, type HttpTransport } from '../http/tls-client.js';
 
-export class MalformedAnswerError extends SidecarError {
-  readonly code = 'MAAS_SIDECAR_ERR_MALFORMED_ANSWER';
-}
-
-export class RegionUnavailableError extends SidecarError {
-  readonly code: string = 'MAAS_SIDECAR_ERR_REGION_UNAVAILABLE';
-}
-
-/** TLS with the region sidecar failed; `refused`: this rack refused the region's certificate (wrong CA, expired, wrong host). */
-export class RegionTlsError extends RegionUnavailableError {
-  override readonly code = 'MAAS_SIDECAR_ERR_REGION_TLS';
-  constructor(
-    message: string,
-    readonly refused: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
 export type WatchResult =
-  | { readonly kind: 'changed'; readonly info: RegionInfo }
-  | { readonly kind: 'unchanged' }
-  | { readonly kind: 'notReady'; readonly reason: string };
+  { readonly kind: 'changed'; readonly info: RegionInfo } | { readonly kind: 'unchanged' } | { readonly kind: 'notReady'; readonly reason: string };
 
 const regionInfo = Compile(RegionInfoSchema);
 const rackStatus = Compile(RackStatusSchema);
@@ -77,7 +55,10 @@ export class RegionClient {
         const reason = typeof (body as { reason?: unknown })?.reason === 'string' ? (body as { reason: string }).reason : 'not ready';
         return { kind: 'notReady', reason: reason.slice(0, 200) };
       }
-      if (response.status === 401) throw new RegionUnavailableError(`region sidecar answered 401 (unauthorized): it accepts neither the token in SIDECAR_TOKEN_FILE nor, where it asks for one, this rack's client certificate`);
+      if (response.status === 401)
+        throw new RegionUnavailableError(
+          `region sidecar answered 401 (unauthorized): it accepts neither the token in SIDECAR_TOKEN_FILE nor, where it asks for one, this rack's client certificate`,
+        );
       if (response.status !== 200) throw new RegionUnavailableError(`region sidecar answered ${response.status}`);
       const info = validateRegionInfo(body);
       const etag = response.headers.get('etag');

@@ -1,23 +1,23 @@
 /**
  * The rack sidecar: watches the region sidecar (long-poll), registers this rack only when needed
  * (single flight, retried with backoff), confirms through the region that MAAS lists it with rackd
- * running, and reports its DHCP/gateway view.
+ * running, and reports its DHCP/gateway view; on the sidecar host (src/sidecar/host.ts), which
+ * serves, schedules the passes and stops in order.
  */
-import cron from 'node-cron';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { RackConfig } from '../config/rack.js';
-import { RackSidecarStatusSchema, type LastPass, type RackSidecarStatus, type RackStatus, type RegionInfo } from '../protocol/v1.js';
+import { RackSidecarStatusSchema, type RackSidecarStatus, type RackStatus, type RegionInfo } from '../protocol/v1.js';
+import { EVENTS } from '../protocol/events.js';
 import { createRunner, type Runner } from '../exec/runner.js';
-import { ReconcileLoop } from '../reconcile/loop.js';
-import { buildServer } from '../http/server.js';
-import { checkResults, readyChecks, type ProblemCheck } from '../http/health.js';
-import { createRackMetrics, recordPass, type RackMetrics } from '../telemetry/metrics.js';
-import { ExecError, NotConvergedError } from '../errors.js';
-import { backoffDelay, sleep } from '../util/backoff.js';
-import { MalformedAnswerError, RegionClient, RegionTlsError } from './region-client.js';
+import { SidecarHost, type HostStatusField } from '../sidecar/host.js';
+import { createRackMetrics, type RackMetrics } from '../telemetry/metrics.js';
+import { ExecError, MalformedAnswerError, NotConvergedError, RegionTlsError } from '../errors.js';
+import { sleep } from '../util/backoff.js';
+import { retry } from '../util/retry.js';
+import { RegionClient } from './region-client.js';
 import { plainTransport, tlsTransport, type HttpTransport } from '../http/tls-client.js';
-import { FileWatch } from '../http/tls.js';
+import { recordCertificateExpiry, type CertificateSummary } from '../http/tls.js';
 import { readTokenFile } from '../config/env.js';
 import { readLocalRegistration } from './local-registration.js';
 import { decide, isUnhealthy } from './decide.js';
@@ -32,34 +32,18 @@ const CONFIRM_POLL_MS = 250;
 
 export class RackSidecar {
   readonly metrics: RackMetrics;
-  readonly loop: ReconcileLoop;
-  readonly app;
+  readonly #host: SidecarHost<RackSidecarStatus>;
   #region: RegionInfo | undefined;
   #regionSeenAt: number | undefined;
   #regionReachable = false;
   #status: RackStatus | undefined;
   #unhealthySince: number | undefined;
   #confirmed = false;
-  #lastPass: LastPass = null;
-  #watching: Promise<void> | undefined;
-  #cronTask: ReturnType<typeof cron.schedule> | undefined;
-  readonly #stopping = new AbortController();
   readonly #client: RegionClient;
   readonly #transport: HttpTransport;
-  readonly #fileWatches: FileWatch[] = [];
   #token: string;
   readonly #runner: Runner;
   readonly #now: () => number;
-  /** What /readyz checks, one by one; /v1/status shows the same with reasons. */
-  readonly #checks: Readonly<Record<string, ProblemCheck>> = {
-    region: () => (this.#regionReachable ? undefined : 'region sidecar not reachable'),
-    registered: () => (this.#confirmed ? undefined : 'rack not confirmed registered by MAAS'),
-    dhcp: () => this.#dhcpProblem(),
-    subnets: () => {
-      const missing = this.#missingSubnets();
-      return missing.length > 0 ? `no interface on ${missing.join(', ')}` : undefined;
-    },
-  };
 
   constructor(
     private readonly config: RackConfig,
@@ -69,93 +53,86 @@ export class RackSidecar {
   ) {
     this.#now = now;
     this.#token = config.token;
-    this.#transport = config.tls ? tlsTransport(config.tls, logger.child({ component: 'tls' })) : plainTransport;
-    this.#client = new RegionClient({ baseUrl: config.regionSidecarUrl, token: () => this.#token, timeoutMs: config.regionTimeoutMs, transport: this.#transport });
-    this.#runner = createRunner({ mode: config.runner, timeoutMs: config.commandTimeoutMs, logger });
     this.metrics = createRackMetrics(registry, {
       generationAgeSeconds: () => (this.#regionSeenAt === undefined ? undefined : (this.#now() - this.#regionSeenAt) / 1000),
       dhcpdState: () => this.#status?.dhcpd,
     });
-    const record = recordPass(this.metrics);
-    this.loop = new ReconcileLoop({
-      name: 'rack',
-      pass: (signal) => this.#pass(signal),
-      timeoutMs: config.commandTimeoutMs + config.confirmTimeoutMs + 30_000,
-      backoff: { initialMs: 500, maxMs: 30_000 },
-      logger,
-      // A half-run maas-rack must not outlive the sidecar: stopping aborts it (and its process group).
-      abortOnStop: true,
-      onPass: (outcome) => {
-        record(outcome);
-        const error = outcome.ok ? {} : { error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error) };
-        this.#lastPass = { ok: outcome.ok, finishedAt: this.#now(), seconds: outcome.seconds, ...error };
-      },
+    const onClientCertificate = (leaf: CertificateSummary) => recordCertificateExpiry(this.metrics.tlsCertificateExpiry, 'client', leaf);
+    this.#transport = config.tls ? tlsTransport(config.tls, logger.child({ component: 'tls' }), { onClientCertificate }) : plainTransport;
+    this.#client = new RegionClient({
+      baseUrl: config.regionSidecarUrl,
+      token: () => this.#token,
+      timeoutMs: config.regionTimeoutMs,
+      transport: this.#transport,
     });
-    this.app = buildServer({
+    this.#runner = createRunner({ mode: config.runner, timeoutMs: config.commandTimeoutMs, logger });
+    this.#host = new SidecarHost<RackSidecarStatus>({
+      kind: 'rack',
       logger,
       registry,
-      liveness: () => (this.loop.isWedged(30_000) ? 'rack loop wedged' : undefined),
-      readiness: readyChecks(this.#checks),
+      metrics: this.metrics,
+      listen: config.listen,
+      schedule: config.schedule,
+      loop: {
+        pass: (signal) => this.#pass(signal),
+        timeoutMs: config.commandTimeoutMs + config.confirmTimeoutMs + 30_000,
+        // A half-run maas-rack must not outlive the sidecar: stopping aborts it (and its process group).
+        abortOnStop: true,
+      },
+      checks: {
+        region: () => (this.#regionReachable ? undefined : 'region sidecar not reachable'),
+        registered: () => (this.#confirmed ? undefined : 'rack not confirmed registered by MAAS'),
+        dhcp: () => this.#dhcpProblem(),
+        subnets: () => {
+          const missing = this.#missingSubnets();
+          return missing.length > 0 ? `no interface on ${missing.join(', ')}` : undefined;
+        },
+      },
+      // No /v1 routes of its own, so /v1/status is open, like /metrics: it holds nothing secret
+      // (no region URL, no secret, no token).
+      status: { schema: RackSidecarStatusSchema, fields: () => this.#statusFields() },
+      files: (log) => this.#files(log),
+      run: async (signal) => {
+        this.#host.startLoop();
+        await this.#watch(signal);
+      },
+      close: () => this.#transport.close(),
+      now,
     });
-    // Open, like /metrics: it holds nothing secret (no region URL, no secret, no token).
-    this.app.get('/v1/status', { schema: { response: { 200: RackSidecarStatusSchema } } }, async () => this.status());
   }
 
-  async start(): Promise<string> {
-    const address = await this.app.listen({ host: this.config.listen.host, port: this.config.listen.port });
-    await this.#watchFiles();
-    this.loop.start();
-    this.#watching = this.#watch();
-    this.#cronTask = cron.schedule(this.config.schedule, () => this.loop.trigger('schedule'));
-    return address;
+  start(): Promise<string> {
+    return this.#host.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopping.abort();
-    await this.#cronTask?.stop();
-    await this.#watching;
-    await this.loop.stop();
-    for (const watch of this.#fileWatches) watch.stop();
-    await this.#transport.close();
-    await this.app.close();
+  stop(): Promise<void> {
+    return this.#host.stop();
   }
 
   /**
    * The token file and the TLS files are re-read when they change (a Secret updated in place, a
    * certificate cert-manager renewed): the next request uses them, the one in flight finishes.
    */
-  async #watchFiles(): Promise<void> {
-    const log = this.logger.child({ component: 'files' });
-    this.#fileWatches.push(
-      new FileWatch({
-        paths: [this.config.tokenFile],
-        what: 'sidecar token',
-        logger: log,
-        reload: async () => {
-          const [first] = await readTokenFile('SIDECAR_TOKEN_FILE', this.config.tokenFile);
-          if (first === this.#token) return;
-          this.#token = first;
-          log.info({ event: 'token.reloaded' }, 'sidecar token re-read: the first line is sent from now on');
-        },
-      }),
-    );
+  #files(log: Logger) {
+    const token = {
+      paths: [this.config.tokenFile],
+      what: 'sidecar token',
+      reload: async () => {
+        const [first] = await readTokenFile('SIDECAR_TOKEN_FILE', this.config.tokenFile);
+        if (first === this.#token) return;
+        this.#token = first;
+        log.info({ event: EVENTS.tokenReloaded }, 'sidecar token re-read: the first line is sent from now on');
+      },
+    };
     const tls = this.config.tls;
-    if (tls) {
-      const paths = [tls.ca.path, ...(tls.client ? [tls.client.cert.path, tls.client.key.path] : [])];
-      this.#fileWatches.push(new FileWatch({ paths, what: 'TLS files', logger: log, reload: () => this.#transport.reload() }));
-    }
-    for (const watch of this.#fileWatches) await watch.start();
+    if (!tls) return [token];
+    const paths = [tls.ca.path, ...(tls.client ? [tls.client.cert.path, tls.client.key.path] : [])];
+    return [token, { paths, what: 'TLS files', reload: () => this.#transport.reload() }];
   }
 
-  /** What this rack knows, without secrets (GET /v1/status). */
-  status(): RackSidecarStatus {
-    const { lastError, ...loop } = this.loop.state;
-    const checks = checkResults(this.#checks);
+  /** The rack's part of GET /v1/status (the host adds readiness and the loop). Never a secret. */
+  #statusFields(): Omit<RackSidecarStatus, HostStatusField> {
     return {
-      kind: 'rack',
-      now: this.#now(),
-      ready: checks.every((c) => c.ok),
-      checks,
       hostname: this.config.hostname,
       regionReachable: this.#regionReachable,
       generation: this.#region?.generation ?? null,
@@ -167,8 +144,6 @@ export class RackSidecar {
       subnets: [...(this.#status?.subnets ?? [])],
       missingSubnets: this.#missingSubnets(),
       dhcpProblem: this.#dhcpProblem() ?? null,
-      loop: { ...loop, ...(lastError === undefined ? {} : { lastError }) },
-      lastPass: this.#lastPass,
     };
   }
 
@@ -177,18 +152,32 @@ export class RackSidecar {
    * region is unreachable each request is a short probe (`wait=0`, answered at once) on a backoff
    * capped at a second, so recovery never waits for a long-poll to end.
    */
-  async #watch(): Promise<void> {
-    const signal = this.#stopping.signal;
+  async #watch(signal: AbortSignal): Promise<void> {
     const log = this.logger.child({ component: 'watch' });
-    let failures = 0;
     let lastNotReady: string | undefined;
     let lastFailure: string | undefined;
-    while (!signal.aborted) {
-      try {
-        const wait = this.#regionReachable ? this.config.watchWaitSeconds : 0;
-        const result = await this.#client.watch(this.#region?.generation, wait, signal);
+    try {
+      while (!signal.aborted) {
+        let failures = 0;
+        const result = await retry(
+          () => this.#client.watch(this.#region?.generation, this.#regionReachable ? this.config.watchWaitSeconds : 0, signal),
+          {
+            backoff: PROBE_BACKOFF,
+            onRetry: ({ attempt, retryInMs, err }) => {
+              failures = attempt;
+              this.#setReachable(false);
+              if (err instanceof MalformedAnswerError) this.metrics.rejected.inc({ reason: 'malformed_answer' });
+              if (err instanceof RegionTlsError && err.refused) this.metrics.rejected.inc({ reason: 'tls' });
+              const reason = (err as Error).message;
+              // Probing every second: say so once per kind of failure, not once a second.
+              const level = reason === lastFailure ? 'debug' : 'warn';
+              lastFailure = reason;
+              log[level]({ reason, code: (err as { code?: string }).code, failures, retryInMs }, 'watching the region failed');
+            },
+          },
+          signal,
+        );
         if (failures > 0) log.info({ failures }, 'region sidecar answers again');
-        failures = 0;
         lastFailure = undefined;
         this.#setReachable(true);
         this.metrics.lastWatch.set(this.#now() / 1000);
@@ -196,27 +185,17 @@ export class RackSidecar {
           this.#region = result.info;
           this.#regionSeenAt = this.#now();
           lastNotReady = undefined;
-          log.info({ event: 'secret.fetched', generation: result.info.generation, url: result.info.url }, 'region generation changed');
-          this.loop.trigger('region changed', { urgent: true });
+          log.info({ event: EVENTS.secretFetched, generation: result.info.generation, url: result.info.url }, 'region generation changed');
+          this.#host.loop.trigger('region changed', { urgent: true });
         } else if (result.kind === 'notReady') {
           if (lastNotReady !== result.reason) log.info({ reason: result.reason }, 'region not ready');
           lastNotReady = result.reason;
           await sleep(1_000, signal);
         }
-      } catch (err) {
-        if (signal.aborted) break;
-        failures++;
-        this.#setReachable(false);
-        if (err instanceof MalformedAnswerError) this.metrics.rejected.inc({ reason: 'malformed_answer' });
-        if (err instanceof RegionTlsError && err.refused) this.metrics.rejected.inc({ reason: 'tls' });
-        const delay = backoffDelay(failures - 1, PROBE_BACKOFF);
-        const reason = (err as Error).message;
-        // Probing every second: say so once per kind of failure, not once a second.
-        const level = reason === lastFailure ? 'debug' : 'warn';
-        lastFailure = reason;
-        log[level]({ reason, code: (err as { code?: string }).code, failures, retryInMs: delay }, 'watching the region failed');
-        await sleep(delay, signal).catch(() => undefined);
       }
+    } catch (err) {
+      // Watching ends only when the sidecar stops: every other failure is retried above.
+      if (!signal.aborted) throw err;
     }
   }
 
@@ -236,12 +215,14 @@ export class RackSidecar {
       if (status && !isUnhealthy(status)) this.#setConfirmed(true);
       return;
     }
-    this.logger.info({ event: 'rack.registering', reason: decision.reason, generation: region.generation }, 'registering the rack');
+    this.logger.info({ event: EVENTS.rackRegistering, reason: decision.reason, generation: region.generation }, 'registering the rack');
     this.#setConfirmed(false);
     await this.#register(region, signal);
     // The grace clock restarts: MAAS needs a moment to see the new rackd.
     this.#unhealthySince = this.#now();
-    await this.#client.requestReconcile(signal).catch((err: unknown) => this.logger.warn({ reason: (err as Error).message }, 'could not ask the region for a reconcile'));
+    await this.#client
+      .requestReconcile(signal)
+      .catch((err: unknown) => this.logger.warn({ reason: (err as Error).message }, 'could not ask the region for a reconcile'));
     await this.#confirm(region.generation, signal);
   }
 
@@ -255,7 +236,7 @@ export class RackSidecar {
     } catch (err) {
       if (signal.aborted) throw err;
       if (err instanceof MalformedAnswerError) this.metrics.rejected.inc({ reason: 'malformed_answer' });
-      this.logger.warn({ reason: (err as Error).message }, 'could not read this rack\'s status from the region');
+      this.logger.warn({ reason: (err as Error).message }, "could not read this rack's status from the region");
       return undefined;
     }
   }
@@ -270,10 +251,14 @@ export class RackSidecar {
         signal,
       });
       if (result.exitCode !== 0) {
-        throw new ExecError(`${this.config.rackCommand} register failed (exit ${result.exitCode}): ${result.stderr.trim().slice(0, 500) || result.stdout.trim().slice(0, 500)}`, result.exitCode, false);
+        throw new ExecError(
+          `${this.config.rackCommand} register failed (exit ${result.exitCode}): ${result.stderr.trim().slice(0, 500) || result.stdout.trim().slice(0, 500)}`,
+          result.exitCode,
+          false,
+        );
       }
       this.metrics.registrations.inc({ result: 'success' });
-      this.logger.info({ event: 'rack.registered', seconds: (performance.now() - started) / 1000 }, 'rack registered');
+      this.logger.info({ event: EVENTS.rackRegistered, seconds: (performance.now() - started) / 1000 }, 'rack registered');
     } catch (err) {
       this.metrics.registrations.inc({ result: err instanceof ExecError && err.timedOut ? 'timeout' : 'failure' });
       throw err;
@@ -293,7 +278,7 @@ export class RackSidecar {
       const status = await this.#fetchStatus(signal);
       if (status && !isUnhealthy(status)) {
         this.#setConfirmed(true);
-        this.logger.info({ event: 'rack.confirmed', systemId: status.systemId }, 'MAAS lists the rack with rackd running');
+        this.logger.info({ event: EVENTS.rackConfirmed, systemId: status.systemId }, 'MAAS lists the rack with rackd running');
         return;
       }
       await sleep(CONFIRM_POLL_MS, signal);

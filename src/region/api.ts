@@ -1,6 +1,7 @@
 /**
  * The region sidecar's /v1 API for racks (bearer-token protected): region URL + secret with
- * long-polling, what MAAS knows about a rack, "reconcile now", and status.
+ * long-polling, what MAAS knows about a rack, "reconcile now". /v1/status is the sidecar host's,
+ * in the same context (src/sidecar/host.ts), so the token guards it too.
  *
  * Authentication is the context's first `onRequest` hook, so a request without the token is
  * answered 401 before its path, query, headers or body are looked at; every error is `{error, reason}`.
@@ -9,20 +10,18 @@ import Type from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
-  ErrorSchema,
   HOSTNAME_PATTERN,
   MAX_WAIT_SECONDS,
   NotReadySchema,
   RackStatusSchema,
   ReconcileAcceptedSchema,
   RegionInfoSchema,
-  RegionStatusSchema,
   type RackStatus,
-  type RegionStatus,
 } from '../protocol/v1.js';
 import { bearerAuth, type TokenSource } from '../http/bearer.js';
 import { matchesCurrent, parseIfNoneMatch } from '../http/conditional.js';
 import { HttpError, sendError } from '../http/errors.js';
+import { ERROR_RESPONSES } from '../http/server.js';
 import { SharedRead } from '../util/shared-read.js';
 import type { MaasClient } from '../maas/client.js';
 import type { RackController, Subnet } from '../maas/types.js';
@@ -50,11 +49,6 @@ export interface RegionApiDeps {
    */
   readonly rackStatus: (hostname: string) => Promise<RackStatus | undefined>;
   readonly requestReconcile: (reason: string) => void;
-  /**
-   * GET /v1/status: the sidecar builds a RegionStatus (RegionSidecar.#status); the response schema
-   * sends nothing else. Typed loosely so a test can stand in a part of it.
-   */
-  readonly status: () => Readonly<Record<string, unknown>>;
   readonly onUnauthorized: () => void;
   /** Which token a request was admitted with (0: the first line of the token file, 1: the second). */
   readonly onAuthorized?: (index: number) => void;
@@ -64,7 +58,6 @@ export interface RegionApiDeps {
 
 const etagOf = (generation: string) => `"${generation}"`;
 const WAIT_PATTERN = `^(?:[0-9]|[1-5][0-9]|${MAX_WAIT_SECONDS})$`;
-const ERRORS = { '4xx': ErrorSchema, '5xx': ErrorSchema } as const;
 
 export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -90,7 +83,7 @@ export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Pro
         // Whole seconds 0..60, as digits: no coercion games with "1.5" or "1e1".
         querystring: Type.Object({ wait: Type.Optional(Type.String({ pattern: WAIT_PATTERN })) }, { additionalProperties: false }),
         headers: Type.Object({ 'if-none-match': Type.Optional(Type.String({ maxLength: 256 })) }),
-        response: { ...ERRORS, 200: RegionInfoSchema, 304: Type.Null(), 503: NotReadySchema },
+        response: { ...ERROR_RESPONSES, 200: RegionInfoSchema, 304: Type.Null(), 503: NotReadySchema },
       },
     },
     async (request, reply) => {
@@ -119,7 +112,7 @@ export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Pro
     {
       schema: {
         params: Type.Object({ hostname: Type.String({ pattern: HOSTNAME_PATTERN }) }),
-        response: { ...ERRORS, 200: RackStatusSchema },
+        response: { ...ERROR_RESPONSES, 200: RackStatusSchema },
       },
     },
     async (request, reply) => {
@@ -134,12 +127,10 @@ export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Pro
     },
   );
 
-  app.post('/reconcile', { schema: { response: { ...ERRORS, 202: ReconcileAcceptedSchema } } }, async (_request, reply) => {
+  app.post('/reconcile', { schema: { response: { ...ERROR_RESPONSES, 202: ReconcileAcceptedSchema } } }, async (_request, reply) => {
     deps.requestReconcile('requested over /v1/reconcile');
     return reply.code(202).send({ queued: true });
   });
-
-  app.get('/status', { schema: { response: { ...ERRORS, 200: RegionStatusSchema } } }, async () => deps.status() as RegionStatus);
 }
 
 const FAULT_MESSAGE = "MAAS could not tell a rack's status";
@@ -207,7 +198,10 @@ export interface RackLookupOptions {
  */
 export function rackLookup(client: () => MaasClient | undefined, options: RackLookupOptions = {}): RegionApiDeps['rackStatus'] {
   const timeoutMs = options.timeoutMs ?? RACK_STATUS_TIMEOUT_MS;
-  const inventory = new SharedRead<MaasClient, RackInventory>({ ttlMs: options.cacheMs ?? RACK_INVENTORY_CACHE_MS, ...(options.now ? { now: options.now } : {}) });
+  const inventory = new SharedRead<MaasClient, RackInventory>({
+    ttlMs: options.cacheMs ?? RACK_INVENTORY_CACHE_MS,
+    ...(options.now ? { now: options.now } : {}),
+  });
   return async (hostname) => {
     const current = client();
     if (!current) return undefined;

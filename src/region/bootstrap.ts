@@ -7,24 +7,17 @@ import { ApiKey } from '../maas/api-key.js';
 import type { MaasClient } from '../maas/client.js';
 import type { Version } from '../maas/types.js';
 import { ExecError, TerminalError } from '../errors.js';
-import { backoffDelay, sleep, type BackoffPolicy } from '../util/backoff.js';
+import { EVENTS } from '../protocol/events.js';
+import type { BackoffPolicy } from '../util/backoff.js';
+import { retry } from '../util/retry.js';
 import type { Runner } from '../exec/runner.js';
 
 /** Why a retry happens: the failed attempt (from 1), the wait before the next, the error. */
 export type OnRetry = (attempt: number, retryInMs: number, err: unknown) => void;
 
 /** Polls the anonymous `version/` until the region answers (or `signal` aborts). */
-export async function waitForRegion(client: MaasClient, backoff: BackoffPolicy, signal: AbortSignal, onRetry: OnRetry): Promise<Version> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await client.version(signal);
-    } catch (err) {
-      if (signal.aborted) throw err;
-      const delay = backoffDelay(attempt, backoff);
-      onRetry(attempt + 1, delay, err);
-      await sleep(delay, signal);
-    }
-  }
+export function waitForRegion(client: MaasClient, backoff: BackoffPolicy, signal: AbortSignal, onRetry: OnRetry): Promise<Version> {
+  return retry(() => client.version(signal), { backoff, onRetry: ({ attempt, retryInMs, err }) => onRetry(attempt, retryInMs, err) }, signal);
 }
 
 export interface AdminSpec {
@@ -50,7 +43,7 @@ export async function obtainApiKey(runner: Runner, admin: AdminSpec, logger: Log
   const apikey = (extra: string[] = []) => runner({ command: admin.command, args: ['apikey', '--username', admin.username, ...extra], signal });
   let listed = await apikey();
   if (listed.exitCode !== 0 && listed.stderr.includes('User does not exist')) {
-    logger.info({ event: 'admin.creating', username: admin.username }, 'creating the MAAS admin user');
+    logger.info({ event: EVENTS.adminCreating, username: admin.username }, 'creating the MAAS admin user');
     // The password goes on stdin, never in argv (where /proc/<pid>/cmdline shows it): createadmin
     // prompts for it twice, and with no terminal getpass reads stdin. An empty --ssh-import stops
     // it prompting for SSH keys.
@@ -61,7 +54,8 @@ export async function obtainApiKey(runner: Runner, admin: AdminSpec, logger: Log
       secrets: [admin.password],
       signal,
     });
-    if (created.exitCode !== 0) throw new ExecError(`${admin.command} createadmin failed (exit ${created.exitCode}): ${created.stderr.trim()}`, created.exitCode, false);
+    if (created.exitCode !== 0)
+      throw new ExecError(`${admin.command} createadmin failed (exit ${created.exitCode}): ${created.stderr.trim()}`, created.exitCode, false);
     listed = await apikey();
   }
   if (listed.exitCode !== 0) throw new ExecError(`${admin.command} apikey failed (exit ${listed.exitCode}): ${listed.stderr.trim()}`, listed.exitCode, false);
@@ -77,7 +71,11 @@ export async function obtainApiKey(runner: Runner, admin: AdminSpec, logger: Log
  * `maas-region apikey --username U`, reading only: the user's first API key, or undefined when it
  * has none. Never creates the user or a key (that is obtainApiKey's, at bootstrap).
  */
-export async function readApiKey(runner: Runner, spec: { readonly command: string; readonly username: string }, signal?: AbortSignal): Promise<ApiKey | undefined> {
+export async function readApiKey(
+  runner: Runner,
+  spec: { readonly command: string; readonly username: string },
+  signal?: AbortSignal,
+): Promise<ApiKey | undefined> {
   const listed = await runner({ command: spec.command, args: ['apikey', '--username', spec.username], ...(signal ? { signal } : {}) });
   if (listed.exitCode !== 0) throw new ExecError(`${spec.command} apikey failed (exit ${listed.exitCode}): ${listed.stderr.trim()}`, listed.exitCode, false);
   return firstKey(listed.stdout);

@@ -107,13 +107,21 @@ export class SecretSource {
   /** (Re)arms the watchers that are missing; a path or directory that is not there yet is left to the poll. */
   #watch(): void {
     if (this.#stopped) return;
-    this.#dirWatcher ??= this.#watchOne(dirname(this.options.path), (filename) => {
-      // Only this file, or the `..data`-style entries an atomic writer swaps (a null name: unknown).
-      if (filename === null || filename === this.#name || filename.startsWith('..')) this.#changed();
-    }, () => (this.#dirWatcher = undefined));
+    this.#dirWatcher ??= this.#watchOne(
+      dirname(this.options.path),
+      (filename) => {
+        // Only this file, or the `..data`-style entries an atomic writer swaps (a null name: unknown).
+        if (filename === null || filename === this.#name || filename.startsWith('..')) this.#changed();
+      },
+      () => (this.#dirWatcher = undefined),
+    );
     // The file's own watch follows its inode (or a symlink's target, where the directory sees
     // nothing): after a rename it watches the old file, so it is re-armed after every read.
-    this.#fileWatcher ??= this.#watchOne(this.options.path, () => this.#changed(), () => (this.#fileWatcher = undefined));
+    this.#fileWatcher ??= this.#watchOne(
+      this.options.path,
+      () => this.#changed(),
+      () => (this.#fileWatcher = undefined),
+    );
   }
 
   #watchOne(path: string, onEvent: (filename: string | null) => void, onGone: () => void): FSWatcher | undefined {
@@ -170,7 +178,8 @@ export class SecretSource {
     let unconfirmed = false;
     if (!reading.ok) {
       // Keep serving the last stable secret: a missing or torn file is not a rotation.
-      if (this.#lastProblem !== reading.problem) this.options.logger.warn({ path: this.options.path, problem: reading.problem }, 'region secret file not usable');
+      if (this.#lastProblem !== reading.problem)
+        this.options.logger.warn({ path: this.options.path, problem: reading.problem }, 'region secret file not usable');
       this.#lastProblem = reading.problem;
       this.#candidate = undefined;
     } else {

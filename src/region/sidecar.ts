@@ -1,20 +1,17 @@
 /**
- * The region sidecar: wires config, MAAS client, bootstrap, secret publishing, the reconcile
- * loop and the HTTP server, and takes them down in order.
+ * The region sidecar: bootstrap, secret publishing, the network pass and the /v1 API for racks,
+ * on the sidecar host (src/sidecar/host.ts), which serves, schedules the passes and stops in order.
  */
-import cron from 'node-cron';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { RegionConfig } from '../config/region.js';
 import { MaasClient } from '../maas/client.js';
 import type { ApiKey } from '../maas/api-key.js';
 import { createRunner } from '../exec/runner.js';
-import { ReconcileLoop } from '../reconcile/loop.js';
-import { buildServer } from '../http/server.js';
-import { checkResults, readyChecks, type ProblemCheck } from '../http/health.js';
-import { createRegionMetrics, recordDeclaredDhcp, recordPass, type RegionMetrics } from '../telemetry/metrics.js';
+import { SidecarHost, type HostStatusField } from '../sidecar/host.js';
+import { createRegionMetrics, recordDeclaredDhcp, type RegionMetrics } from '../telemetry/metrics.js';
 import { TerminalError } from '../errors.js';
-import { sleep, backoffDelay } from '../util/backoff.js';
+import { retry } from '../util/retry.js';
 import { Publication } from './publication.js';
 import { SecretSource } from './secret-source.js';
 import { obtainApiKey, verifyAdminKey, waitForRegion } from './bootstrap.js';
@@ -23,40 +20,31 @@ import { reconcileNetwork } from './network/reconcile.js';
 import { watchReachability } from './reachability.js';
 import { toObservedRack, toObservedSubnet } from './network/observe.js';
 import type { Action, Conflict } from './network/plan.js';
-import { describeAction } from './network/apply.js';
+import { describeAction } from './network/describe.js';
 import type { ObservedRack, ObservedSubnet } from './network/observed.js';
-import type { Change, LastPass, RackSummary, RegionStatus } from '../protocol/v1.js';
-import { FileWatch, isLoopback, loadTlsMaterial, requireClientCertificate, serverTlsOptions, setServerContext } from '../http/tls.js';
+import { RegionStatusSchema, type Change, type RackSummary, type RegionStatus } from '../protocol/v1.js';
+import { EVENTS } from '../protocol/events.js';
+import { CONFLICT_KINDS } from '../protocol/labels.js';
+import { isLoopback, loadTlsMaterial, recordCertificateExpiry, requireClientCertificate, serverTlsOptions, setServerContext } from '../http/tls.js';
 import { readTokenFile } from '../config/env.js';
 
 const BOOTSTRAP_BACKOFF = { initialMs: 250, maxMs: 10_000 };
+/** A TerminalError (the key is no admin's) needs a person: bootstrap asks again, but rarely. */
+const TERMINAL_BACKOFF = { initialMs: 30_000, maxMs: 300_000 };
 
 export class RegionSidecar {
   readonly publication = new Publication();
   readonly metrics: RegionMetrics;
-  readonly app;
-  readonly loop: ReconcileLoop;
+  readonly #host: SidecarHost<RegionStatus>;
   #client: MaasClient | undefined;
   #regionReachable = false;
   #conflicts: readonly Conflict[] = [];
   #pending: readonly Change[] = [];
-  #lastPass: LastPass = null;
   #racks: { readonly at: number; readonly list: readonly RackSummary[] } | undefined;
   readonly #anonymous: MaasClient;
   readonly #secret: SecretSource;
-  readonly #stopping = new AbortController();
-  #cronTask: ReturnType<typeof cron.schedule> | undefined;
-  #bootstrap: Promise<void> | undefined;
-  #reachability: Promise<void> | undefined;
   /** The tokens accepted now: re-read when SIDECAR_TOKEN_FILE changes (two lines while rotating). */
   #tokens: readonly string[];
-  readonly #fileWatches: FileWatch[] = [];
-  /** What /readyz checks, one by one (region reachable, bootstrapped, secret published); /v1/status shows the same with reasons. */
-  readonly #checks: Readonly<Record<string, ProblemCheck>> = {
-    region: () => (this.#regionReachable ? undefined : 'region API not answering'),
-    bootstrap: () => (this.#client ? undefined : 'admin API key not obtained yet'),
-    secret: () => (this.publication.current ? undefined : 'region secret not published yet'),
-  };
 
   constructor(
     private readonly config: RegionConfig,
@@ -80,86 +68,67 @@ export class RegionSidecar {
       logger: logger.child({ component: 'secret' }),
       onStable: (secret) => {
         if (this.publication.publish(config.publicUrl, secret)) {
-          logger.info({ event: 'secret.published', generation: this.publication.current?.generation }, 'region secret published');
-          this.loop.trigger('secret changed');
+          logger.info({ event: EVENTS.secretPublished, generation: this.publication.current?.generation }, 'region secret published');
+          this.#host.loop.trigger('secret changed');
         }
         this.#updateReady();
       },
     });
-    const record = recordPass(this.metrics);
-    this.loop = new ReconcileLoop({
-      name: 'region',
-      pass: (signal) => this.#pass(signal),
-      timeoutMs: config.reconcileTimeoutMs,
-      backoff: { initialMs: 500, maxMs: 30_000 },
-      logger,
-      onPass: (outcome) => {
-        record(outcome);
-        this.#lastPass = { ok: outcome.ok, finishedAt: Date.now(), seconds: outcome.seconds, ...(outcome.ok ? {} : { error: errorText(outcome.error) }) };
-      },
-    });
-    this.app = buildServer({
+    this.#host = new SidecarHost<RegionStatus>({
+      kind: 'region',
       logger,
       registry,
-      liveness: () => (this.loop.isWedged(30_000) ? 'reconcile loop wedged' : undefined),
-      readiness: readyChecks(this.#checks),
+      metrics: this.metrics,
+      listen: config.listen,
+      schedule: config.schedule,
       ...(config.tls ? { https: serverTlsOptions(config.tls.material, config.tls.clientCa) } : {}),
+      loop: { pass: (signal) => this.#pass(signal), timeoutMs: config.reconcileTimeoutMs },
+      checks: {
+        region: () => (this.#regionReachable ? undefined : 'region API not answering'),
+        bootstrap: () => (this.#client ? undefined : 'admin API key not obtained yet'),
+        secret: () => (this.publication.current ? undefined : 'region secret not published yet'),
+      },
+      status: { schema: RegionStatusSchema, fields: () => this.#statusFields() },
+      v1: (app) =>
+        regionApi(app, {
+          token: () => this.#tokens,
+          onAuthorized: (index) => this.metrics.tokenAccepted.inc({ line: index === 0 ? 'first' : 'second' }),
+          publication: this.publication,
+          notReadyReason: () => (this.#regionReachable ? undefined : 'region API not answering'),
+          // One shared, briefly cached MAAS read answers every rack asking at once.
+          rackStatus: rackLookup(() => this.#client),
+          requestReconcile: (reason) => this.#host.loop.trigger(reason),
+          onUnauthorized: () => this.metrics.rejected.inc({ reason: 'unauthorized' }),
+          closing: this.#host.stopping,
+        }),
+      files: (log) => this.#files(log),
+      run: (signal) => this.#run(signal),
     });
     this.#wireTls();
-    this.app.register(regionApi, {
-      prefix: '/v1',
-      token: () => this.#tokens,
-      onAuthorized: (index) => this.metrics.tokenAccepted.inc({ line: index === 0 ? 'first' : 'second' }),
-      publication: this.publication,
-      notReadyReason: () => (this.#regionReachable ? undefined : 'region API not answering'),
-      // One shared, briefly cached MAAS read answers every rack asking at once.
-      rackStatus: rackLookup(() => this.#client),
-      requestReconcile: (reason) => this.loop.trigger(reason),
-      status: () => this.#status(),
-      onUnauthorized: () => this.metrics.rejected.inc({ reason: 'unauthorized' }),
-      closing: this.#stopping.signal,
-    });
+  }
+
+  get app() {
+    return this.#host.app;
   }
 
   /** Starts serving at once (health, not-ready), then bootstraps in the background. */
-  async start(): Promise<string> {
-    const address = await this.app.listen({ host: this.config.listen.host, port: this.config.listen.port });
-    if (!this.config.tls && !isLoopback(this.config.listen.host)) {
-      this.logger.warn(
-        { event: 'tls.off', host: this.config.listen.host },
-        'serving /v1 over plain HTTP on a non-loopback address: the region secret and the token cross the network unencrypted (set SIDECAR_TLS_CERT_FILE and SIDECAR_TLS_KEY_FILE)',
-      );
-    }
-    await this.#watchFiles();
-    this.#secret.start();
-    this.#reachability = watchReachability(
-      {
-        client: this.#anonymous,
-        timeoutMs: this.config.maasTimeoutMs,
-        onResult: (problem) => this.#setReachable(problem === undefined, problem),
-      },
-      this.#stopping.signal,
-    );
-    this.#bootstrap = this.#bootstrapUntilDone();
-    return address;
+  start(): Promise<string> {
+    return this.#host.start();
   }
 
   /** SIGTERM: stop scheduling, let the pass in flight finish, end long-polls, close the server. */
-  async stop(): Promise<void> {
-    this.#stopping.abort();
-    await this.#cronTask?.stop();
-    this.#secret.stop();
-    await this.#bootstrap?.catch(() => undefined);
-    await this.#reachability;
-    await this.loop.stop();
-    for (const watch of this.#fileWatches) watch.stop();
-    await this.app.close();
+  stop(): Promise<void> {
+    return this.#host.stop();
   }
 
-  /** Counts refused TLS handshakes; with a client CA, /v1 requires a client certificate it signs. */
+  /**
+   * Exports the served certificate's end, counts refused TLS handshakes; with a client CA, /v1
+   * requires a client certificate it signs.
+   */
   #wireTls(): void {
     const tls = this.config.tls;
     if (!tls) return;
+    recordCertificateExpiry(this.metrics.tlsCertificateExpiry, 'server', tls.material.leaf);
     const log = this.logger.child({ component: 'tls' });
     this.app.server.on('tlsClientError', (err: NodeJS.ErrnoException) => {
       this.metrics.rejected.inc({ reason: 'tls' });
@@ -179,41 +148,50 @@ export class RegionSidecar {
   }
 
   /**
-   * Re-reads the token file and the TLS files when they change. A new certificate is used for new
+   * The token file and the TLS files, re-read when they change. A new certificate is used for new
    * connections (setSecureContext); open ones, long-polls included, keep going.
    */
-  async #watchFiles(): Promise<void> {
-    const log = this.logger.child({ component: 'files' });
-    this.#fileWatches.push(
-      new FileWatch({
-        paths: [this.config.tokenFile],
-        what: 'sidecar token',
-        logger: log,
-        reload: async () => {
-          const tokens = await readTokenFile('SIDECAR_TOKEN_FILE', this.config.tokenFile);
-          if (tokens.join('\n') === this.#tokens.join('\n')) return;
-          this.#tokens = tokens;
-          log.info({ event: 'token.reloaded', tokens: tokens.length }, 'sidecar token file re-read');
-        },
-      }),
-    );
-    const tls = this.config.tls;
-    if (tls) {
-      const files = tls.files;
-      this.#fileWatches.push(
-        new FileWatch({
-          paths: [files.cert.path, files.key.path, ...(files.ca ? [files.ca.path] : [])],
-          what: 'TLS certificate',
-          logger: log,
-          reload: async () => {
-            const material = await loadTlsMaterial(files);
-            setServerContext(this.app.server, material);
-            log.info({ event: 'tls.reloaded', ...material.leaf }, 'TLS certificate re-read: new connections use it');
-          },
-        }),
+  #files(log: Logger) {
+    const token = {
+      paths: [this.config.tokenFile],
+      what: 'sidecar token',
+      reload: async () => {
+        const tokens = await readTokenFile('SIDECAR_TOKEN_FILE', this.config.tokenFile);
+        if (tokens.join('\n') === this.#tokens.join('\n')) return;
+        this.#tokens = tokens;
+        log.info({ event: EVENTS.tokenReloaded, tokens: tokens.length }, 'sidecar token file re-read');
+      },
+    };
+    const files = this.config.tls?.files;
+    if (!files) return [token];
+    const certificate = {
+      paths: [files.cert.path, files.key.path, ...(files.ca ? [files.ca.path] : [])],
+      what: 'TLS certificate',
+      reload: async () => {
+        const material = await loadTlsMaterial(files);
+        setServerContext(this.app.server, material);
+        recordCertificateExpiry(this.metrics.tlsCertificateExpiry, 'server', material.leaf);
+        log.info({ event: EVENTS.tlsReloaded, ...material.leaf }, 'TLS certificate re-read: new connections use it');
+      },
+    };
+    return [token, certificate];
+  }
+
+  /** While serving: read the secret, probe the region, bootstrap (then the loop runs). */
+  async #run(signal: AbortSignal): Promise<void> {
+    if (!this.config.tls && !isLoopback(this.config.listen.host)) {
+      this.logger.warn(
+        { event: EVENTS.tlsOff, host: this.config.listen.host },
+        'serving /v1 over plain HTTP on a non-loopback address: the region secret and the token cross the network unencrypted (set SIDECAR_TLS_CERT_FILE and SIDECAR_TLS_KEY_FILE)',
       );
     }
-    for (const watch of this.#fileWatches) await watch.start();
+    this.#secret.start();
+    signal.addEventListener('abort', () => this.#secret.stop(), { once: true });
+    const reachability = watchReachability(
+      { client: this.#anonymous, timeoutMs: this.config.maasTimeoutMs, onResult: (problem) => this.#setReachable(problem === undefined, problem) },
+      signal,
+    );
+    await Promise.all([reachability, this.#bootstrapUntilDone(signal)]);
   }
 
   #newClient(apiKey: ApiKey | undefined, readAttempts?: number): MaasClient {
@@ -226,41 +204,51 @@ export class RegionSidecar {
     });
   }
 
-  async #bootstrapUntilDone(): Promise<void> {
+  /** Bootstraps, retrying until it succeeds or the sidecar stops; then the reconcile loop starts. */
+  async #bootstrapUntilDone(signal: AbortSignal): Promise<void> {
     const log = this.logger.child({ component: 'bootstrap' });
-    const signal = this.#stopping.signal;
-    for (let attempt = 0; !signal.aborted; attempt++) {
-      try {
-        const version = await waitForRegion(this.#anonymous, BOOTSTRAP_BACKOFF, signal, (attempt, retryInMs, err) =>
-          log.info({ attempt, retryInMs, reason: (err as Error).message }, 'region not answering yet'),
-        );
-        // An answer is an answer: no need to wait for the reachability probe's next check.
-        this.#setReachable(true);
-        log.info({ event: 'region.answered', version: version.version }, 'region answers');
-        const apiKey = this.config.admin.kind === 'apiKey' ? this.config.admin.apiKey : await this.#keyFromCli(signal);
-        const client = this.#newClient(apiKey);
-        const username = await verifyAdminKey(client, signal);
-        this.#client = client;
-        log.info({ event: 'admin.key_verified', username }, 'bootstrapped: admin API key verified');
-        this.#updateReady();
-        this.loop.start();
-        this.#cronTask = cron.schedule(this.config.schedule, () => this.loop.trigger('schedule'));
-        return;
-      } catch (err) {
-        if (signal.aborted) return;
-        const terminal = err instanceof TerminalError;
-        const delay = backoffDelay(attempt, terminal ? { initialMs: 30_000, maxMs: 300_000 } : BOOTSTRAP_BACKOFF);
-        log.error({ err, retryInMs: delay }, 'bootstrap failed');
-        await sleep(delay, signal).catch(() => undefined);
-      }
+    try {
+      await retry(
+        () => this.#bootstrap(log, signal),
+        {
+          backoff: (err) => (err instanceof TerminalError ? TERMINAL_BACKOFF : BOOTSTRAP_BACKOFF),
+          onRetry: ({ err, retryInMs }) => log.error({ err, retryInMs }, 'bootstrap failed'),
+        },
+        signal,
+      );
+    } catch (err) {
+      // Without a limit, only stopping ends the retrying.
+      if (signal.aborted) return;
+      throw err;
     }
+    this.#host.startLoop();
+  }
+
+  async #bootstrap(log: Logger, signal: AbortSignal): Promise<void> {
+    const version = await waitForRegion(this.#anonymous, BOOTSTRAP_BACKOFF, signal, (attempt, retryInMs, err) =>
+      log.info({ attempt, retryInMs, reason: (err as Error).message }, 'region not answering yet'),
+    );
+    // An answer is an answer: no need to wait for the reachability probe's next check.
+    this.#setReachable(true);
+    log.info({ event: EVENTS.regionAnswered, version: version.version }, 'region answers');
+    const apiKey = this.config.admin.kind === 'apiKey' ? this.config.admin.apiKey : await this.#keyFromCli(signal);
+    const client = this.#newClient(apiKey);
+    const username = await verifyAdminKey(client, signal);
+    this.#client = client;
+    log.info({ event: EVENTS.adminKeyVerified, username }, 'bootstrapped: admin API key verified');
+    this.#updateReady();
   }
 
   async #keyFromCli(signal: AbortSignal): Promise<ApiKey> {
     const admin = this.config.admin;
     if (admin.kind !== 'createAdmin') throw new Error('unreachable: no admin to create');
     const runner = createRunner({ mode: this.config.runner, timeoutMs: this.config.commandTimeoutMs, logger: this.logger });
-    return obtainApiKey(runner, { command: this.config.regionCommand, username: admin.username, email: admin.email, password: admin.password }, this.logger, signal);
+    return obtainApiKey(
+      runner,
+      { command: this.config.regionCommand, username: admin.username, email: admin.email, password: admin.password },
+      this.logger,
+      signal,
+    );
   }
 
   /**
@@ -290,9 +278,10 @@ export class RegionSidecar {
     );
     this.#recordRacks(result.observed.racks, result.observed.subnets);
     this.#conflicts = result.conflicts;
-    this.metrics.conflicts.reset();
-    for (const conflict of result.conflicts) this.metrics.conflicts.inc({ kind: conflict.kind });
-    for (const conflict of result.conflicts) log.warn({ event: 'conflict.found', kind: conflict.kind, cidr: conflict.cidr, detail: conflict.message }, 'conflict left for a person');
+    // Every kind is set each pass: a reset() would drop the zero series and a kind with none would vanish.
+    for (const kind of CONFLICT_KINDS) this.metrics.conflicts.set({ kind }, result.conflicts.filter((c) => c.kind === kind).length);
+    for (const conflict of result.conflicts)
+      log.warn({ event: EVENTS.conflictFound, kind: conflict.kind, cidr: conflict.cidr, detail: conflict.message }, 'conflict left for a person');
     for (const subnet of this.config.network.subnets) {
       const observed = result.observed.subnets.find((s) => s.cidr === subnet.cidr);
       this.metrics.dhcpEnabled.set({ cidr: subnet.cidr }, observed?.vlan.dhcpOn ? 1 : 0);
@@ -316,31 +305,19 @@ export class RegionSidecar {
   }
 
   #updateReady(): void {
-    this.metrics.regionReady.set(this.#isReady() ? 1 : 0);
+    this.metrics.regionReady.set(this.#host.readiness.ready() ? 1 : 0);
   }
 
-  /** Every /readyz check passes. */
-  #isReady(): boolean {
-    return Object.values(this.#checks).every((check) => check() === undefined);
-  }
-
-  /** GET /v1/status: what a person asks with `maas-sidecar status`. Never the secret. */
-  #status(): RegionStatus {
-    const { lastError, ...loop } = this.loop.state;
+  /** The region's part of GET /v1/status (the host adds readiness and the loop). Never the secret. */
+  #statusFields(): Omit<RegionStatus, HostStatusField> {
     const published = this.publication.current;
     return {
-      kind: 'region',
-      now: Date.now(),
-      ready: this.#isReady(),
-      checks: checkResults(this.#checks),
       regionReachable: this.#regionReachable,
       bootstrapped: this.#client !== undefined,
       network: this.config.network !== undefined,
       generation: published?.generation ?? null,
       generationSince: published?.since ?? null,
       publishedUrl: published?.url ?? null,
-      loop: { ...loop, ...(lastError === undefined ? {} : { lastError }) },
-      lastPass: this.#lastPass,
       racks: [...(this.#racks?.list ?? [])],
       racksObservedAt: this.#racks?.at ?? null,
       pending: [...this.#pending],
@@ -348,8 +325,6 @@ export class RegionSidecar {
     };
   }
 }
-
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 const toChange = (action: Action): Change => ({ kind: action.kind, field: action.field, description: describeAction(action) });
 

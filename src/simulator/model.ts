@@ -230,9 +230,7 @@ export class SimModel {
 
   /** Addresses statically assigned in a subnet (rack interfaces). */
   assignedIps(subnetId: number): string[] {
-    return [...this.racks.values()].flatMap((r) =>
-      r.interfaces.flatMap((i) => i.links.filter((l) => l.subnetId === subnetId).map((l) => l.ip)),
-    );
+    return [...this.racks.values()].flatMap((r) => r.interfaces.flatMap((i) => i.links.filter((l) => l.subnetId === subnetId).map((l) => l.ip)));
   }
 
   /** The most specific subnet containing `ip` (MAAS's get_best_subnet_for_ip). */

@@ -84,9 +84,7 @@ export function renderIpRange(model: SimModel, range: SimIpRange): Record<string
 /** dhcpd runs on a live rack that is primary or secondary of a VLAN with DHCP on. */
 export function dhcpdStatus(model: SimModel, rack: SimRack): string {
   if (rack.rackd === 'dead') return 'dead';
-  const serves = [...model.vlans.values()].some(
-    (v) => v.dhcpOn && (v.primaryRack === rack.systemId || v.secondaryRack === rack.systemId),
-  );
+  const serves = [...model.vlans.values()].some((v) => v.dhcpOn && (v.primaryRack === rack.systemId || v.secondaryRack === rack.systemId));
   return serves ? 'running' : 'off';
 }
 

@@ -10,8 +10,8 @@ import { registerApiRoutes, sendApiError } from './api/routes.js';
 import { ApiError } from './api/support.js';
 import { registerControlRoutes } from './control.js';
 import { adminKey, createUser } from './region-admin.js';
-import { writeStandins } from './standins.js';
-import { writeFileAtomic } from '../util/files.js';
+import { writeStandins } from './standins/index.js';
+import { writeFileAtomic } from './files.js';
 import { sleep } from '../util/backoff.js';
 
 export interface SimulatorOptions {
@@ -78,7 +78,10 @@ export async function buildSimulator(options: SimulatorOptions): Promise<Simulat
     }
     if (faults.take('error')) {
       const status = f.errorStatus ?? 503;
-      return reply.code(status).type('text/plain').send(status === 429 ? 'Too Many Requests' : 'Internal server error (injected)');
+      return reply
+        .code(status)
+        .type('text/plain')
+        .send(status === 429 ? 'Too Many Requests' : 'Internal server error (injected)');
     }
     return undefined;
   });

@@ -20,7 +20,6 @@ export const FILE_LIMITS = {
   config: 1 * MiB,
 } as const;
 
-
 // O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOCTTY: a terminal never becomes ours.
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
 const CHUNK = 64 * KiB;

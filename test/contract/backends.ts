@@ -104,7 +104,10 @@ export async function realBackend(t: Teardownable, kit: RealMaasKit): Promise<Ba
   const admin = sender(maas.url, maas.adminKey, maas.adminKey, {});
   await expectOk(await admin({ method: 'POST', path: 'subnets/', form: { cidr: CIDR } }), 'POST subnets/');
   const user = 'contract-user';
-  await expectOk(await admin({ method: 'POST', path: 'users/', form: { username: user, email: `${user}@example.com`, password: 'contract-pw', is_superuser: '0' } }), 'POST users/');
+  await expectOk(
+    await admin({ method: 'POST', path: 'users/', form: { username: user, email: `${user}@example.com`, password: 'contract-pw', is_superuser: '0' } }),
+    'POST users/',
+  );
   // Each of these starts a Python process with Django: run them side by side. Racks are database
   // records only (no rackd), so host names need not be unique across instances.
   const [rack1, rack2, rack3, key] = await Promise.all([
@@ -128,7 +131,11 @@ async function baseline(
   rackd: Backend['rackd'],
 ): Promise<Backend> {
   const probe = sender(url, admin, user, {});
-  const subnets = (await expectOk(await probe({ method: 'GET', path: 'subnets/' }), 'GET subnets/')) as { id: number; cidr: string; vlan: { id: number; vid: number; fabric_id: number } }[];
+  const subnets = (await expectOk(await probe({ method: 'GET', path: 'subnets/' }), 'GET subnets/')) as {
+    id: number;
+    cidr: string;
+    vlan: { id: number; vid: number; fabric_id: number };
+  }[];
   const subnet = subnets.find((s) => s.cidr === CIDR);
   if (!subnet) throw new Error(`baseline: ${name} has no subnet ${CIDR}`);
   const refs = {

@@ -117,7 +117,12 @@ async function reset(backend: Backend): Promise<void> {
     });
   }
   if (parts.has('settings')) {
-    for (const [name, value] of [['upstream_dns', ''], ['dnssec_validation', 'auto'], ['ntp_servers', 'ntp.ubuntu.com'], ['maas_name', 'maas']]) {
+    for (const [name, value] of [
+      ['upstream_dns', ''],
+      ['dnssec_validation', 'auto'],
+      ['ntp_servers', 'ntp.ubuntu.com'],
+      ['maas_name', 'maas'],
+    ]) {
       await must(backend, { method: 'POST', path: 'maas/', form: { op: 'set_config', name: name as string, value: value as string } });
     }
   }

@@ -2,7 +2,9 @@
  * The alert rules as the production overlay renders them, unit-tested by `promtool test rules`
  * (alerts.promtool.yaml): every alert fires where it should and stays silent where it should. The
  * suite is shown to be live: rules that never fire, rules that always fire, and the two expressions
- * issue 10 found broken all fail it. Every rule links its own section of docs/runbook.md.
+ * issue 10 found broken all fail it. Every rule links its own section of docs/runbook.md. The
+ * certificate-expiry warning and critical alert do not overlap, and the warning sits below every
+ * renewal cert-manager is asked for, so a renewal that works never warns.
  */
 import t from 'tap';
 import { execFile } from 'node:child_process';
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { REPO, render } from '../helpers/k8s.js';
+import { renderKustomization } from './render.js';
 
 const run = promisify(execFile);
 
@@ -67,6 +70,8 @@ t.test('the alerts the monitoring component ships', async (t) => {
     'MaasRequestsRejected',
     'MaasSidecarAbsent',
     'MaasSidecarDown',
+    'MaasTlsCertificateExpiringSoon',
+    'MaasTlsCertificateExpiryImminent',
   ]);
 });
 
@@ -80,8 +85,14 @@ t.test('the suite has a firing and a silent case for every alert', async (t) => 
   const suite = YAML.parse(await readFile(SUITE, 'utf8')) as { tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[] };
   const cases = suite.tests.flatMap((s) => s.alert_rule_test ?? []);
   for (const { alert } of alerts) {
-    t.ok(cases.some((c) => c.alertname === alert && c.exp_alerts.length > 0), `${alert} fires`);
-    t.ok(cases.some((c) => c.alertname === alert && c.exp_alerts.length === 0), `${alert} stays silent`);
+    t.ok(
+      cases.some((c) => c.alertname === alert && c.exp_alerts.length > 0),
+      `${alert} fires`,
+    );
+    t.ok(
+      cases.some((c) => c.alertname === alert && c.exp_alerts.length === 0),
+      `${alert} stays silent`,
+    );
   }
 });
 
@@ -99,7 +110,8 @@ t.test('the suite is live: rules that never fire, or always fire, fail it for ev
 t.test('the two expressions issue 10 found broken fail the suite', async (t) => {
   const broken: Record<string, string> = {
     // `and` without ignoring(result) matches nothing: never fires.
-    MaasReconcileFailing: 'increase(maas_sidecar_reconcile_total{result="failure"}[15m]) > 3 and increase(maas_sidecar_reconcile_total{result="success"}[15m]) == 0',
+    MaasReconcileFailing:
+      'increase(maas_sidecar_reconcile_total{result="failure"}[15m]) > 3 and increase(maas_sidecar_reconcile_total{result="success"}[15m]) == 0',
     // Fires for a subnet declared with dhcp: false.
     MaasDhcpOff: 'maas_sidecar_dhcp_enabled == 0',
   };
@@ -110,12 +122,45 @@ t.test('the two expressions issue 10 found broken fail the suite', async (t) => 
   }
 });
 
+t.test('the two expiry alerts do not overlap: the warning without its lower bound fails the suite', async (t) => {
+  const warning = alerts.find((a) => a.alert === 'MaasTlsCertificateExpiringSoon')!;
+  const unbounded = warning.expr.replace(/ >= time\(\) \+ \d+ \* 86400$/, '');
+  t.not(unbounded, warning.expr, 'the lower bound is where the test expects it');
+  const { ok, output } = await promtoolTest(withExprs((r) => (r.alert === warning.alert ? unbounded : r.expr)));
+  t.notOk(ok, 'it would fire beside the critical one');
+  t.same([...failedAlerts(output)], [warning.alert]);
+});
+
+t.test("a certificate renewed on time never warns: cert-manager renews every certificate before the warning's threshold", async (t) => {
+  const days = (expr: string) => Number(/< time\(\) \+ (\d+) \* 86400/.exec(expr)?.[1] ?? NaN);
+  const threshold = days(alerts.find((a) => a.alert === 'MaasTlsCertificateExpiringSoon')!.expr);
+  t.equal(threshold, 14);
+  t.equal(days(alerts.find((a) => a.alert === 'MaasTlsCertificateExpiryImminent')!.expr), 2);
+  const objects = renderKustomization({ resources: ['deploy/overlays/production'], components: ['deploy/components/tls', 'deploy/components/tls/mtls'] });
+  const certificates = objects.filter((o) => o.kind === 'Certificate' && !(o.spec as { isCA?: boolean }).isCA);
+  t.same(certificates.map((c) => c.metadata.name).sort(), ['maas-rack-sidecar-tls', 'maas-region-sidecar-tls'], 'the certificates the sidecars present');
+  for (const c of certificates) {
+    const { renewBefore } = c.spec as { renewBefore: string };
+    t.ok(
+      Number(/^(\d+)h$/.exec(renewBefore)?.[1]) > threshold * 24,
+      `${c.metadata.name}: renewed ${renewBefore} before its end, ahead of the ${threshold}-day warning`,
+    );
+  }
+});
+
 t.test('every rule has a severity, a summary, a description and its own runbook section', async (t) => {
   const runbook = await readFile(join(REPO, 'docs/runbook.md'), 'utf8');
   const sections = new Map<string, string>();
   for (const part of runbook.split(/^## /m).slice(1)) {
     const [title = '', ...body] = part.split('\n');
-    sections.set(title.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-'), body.join('\n'));
+    sections.set(
+      title
+        .trim()
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replace(/ /g, '-'),
+      body.join('\n'),
+    );
   }
   for (const a of alerts) {
     t.match(a.labels?.severity, /^(warning|critical)$/, `${a.alert} severity`);

@@ -11,7 +11,17 @@ import YAML from 'yaml';
 import { REPO, type K8sObject } from '../helpers/k8s.js';
 import { everyCombination, renderKustomization } from './render.js';
 
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass', 'StorageClass', 'PersistentVolume', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'PriorityClass',
+  'StorageClass',
+  'PersistentVolume',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+]);
 
 interface PodSpec {
   containers: { name: string; image: string }[];
@@ -25,7 +35,10 @@ const imagesOf = (objects: K8sObject[]) =>
   });
 
 /** The base's images list: bare name → the reference every container must run. */
-const base = YAML.parse(readFileSync(join(REPO, 'deploy/base/kustomization.yaml'), 'utf8')) as { namespace: string; images: { name: string; newName: string; newTag: string }[] };
+const base = YAML.parse(readFileSync(join(REPO, 'deploy/base/kustomization.yaml'), 'utf8')) as {
+  namespace: string;
+  images: { name: string; newName: string; newTag: string }[];
+};
 const rewritten = new Map(base.images.map((i) => [i.name, `${i.newName}:${i.newTag}`]));
 const OURS = ['maas-sidecar', 'maas-region', 'maas-rack'];
 
@@ -40,7 +53,10 @@ for (const rendering of everyCombination()) {
       t.equal(o.metadata.namespace, base.namespace, `${o.kind}/${o.metadata.name}`);
     }
     for (const monitor of rendering.objects.filter((o) => o.kind === 'ServiceMonitor' || o.kind === 'PodMonitor')) {
-      t.notOk((monitor.spec as { namespaceSelector?: unknown }).namespaceSelector, `${monitor.kind}/${monitor.metadata.name} selects in its own namespace, the sidecars'`);
+      t.notOk(
+        (monitor.spec as { namespaceSelector?: unknown }).namespaceSelector,
+        `${monitor.kind}/${monitor.metadata.name} selects in its own namespace, the sidecars'`,
+      );
     }
   });
 
@@ -49,7 +65,11 @@ for (const rendering of everyCombination()) {
     t.ok(images.length >= 5);
     for (const { where, image } of images) {
       t.match(image, PINNED_BY_TAG, `${where}: ${image} is fully named and pinned by tag`);
-      const name = image.replace(/:[^:/]+$/, '').split('/').pop() ?? '';
+      const name =
+        image
+          .replace(/:[^:/]+$/, '')
+          .split('/')
+          .pop() ?? '';
       if (OURS.includes(name)) t.equal(image, rewritten.get(name), `${where}: the base's rewritten ${name}`);
     }
     if (rendering.components.includes('provisioning-bridge')) {
@@ -72,10 +92,16 @@ t.test('an overlay that pins the sidecar by digest pins every sidecar container,
 });
 
 t.test('the component objects follow an overlay that moves the namespace', async (t) => {
-  const objects = renderKustomization({ resources: ['deploy/overlays/production'], components: ['deploy/components/provisioning-bridge'], namespace: 'maas-lab' });
+  const objects = renderKustomization({
+    resources: ['deploy/overlays/production'],
+    components: ['deploy/components/provisioning-bridge'],
+    namespace: 'maas-lab',
+  });
   const stray = objects.filter((o) => !CLUSTER_SCOPED.has(o.kind) && o.metadata.namespace !== 'maas-lab').map((o) => `${o.kind}/${o.metadata.name}`);
   t.same(stray, []);
-  const subjects = objects.filter((o) => o.kind === 'RoleBinding').flatMap((o) => (o as K8sObject & { subjects: { name: string; namespace?: string }[] }).subjects);
+  const subjects = objects
+    .filter((o) => o.kind === 'RoleBinding')
+    .flatMap((o) => (o as K8sObject & { subjects: { name: string; namespace?: string }[] }).subjects);
   t.ok(subjects.length >= 2);
   for (const s of subjects) t.equal(s.namespace, 'maas-lab', `RoleBinding subject ${s.name} follows the namespace`);
 });

@@ -84,24 +84,40 @@ t.test('the dashboard is well formed', async (t) => {
     t.ok((p.targets ?? []).length > 0, `${p.title} has queries`);
     t.same(p.datasource, { type: 'prometheus', uid: '${datasource}' }, `${p.title} uses the data source variable`);
   }
-  t.same(dashboard.templating.list.map((v) => v.name), ['datasource', 'namespace']);
+  t.same(
+    dashboard.templating.list.map((v) => v.name),
+    ['datasource', 'namespace'],
+  );
   for (const { panel, target } of queries) t.ok(metricNames(target.expr).length > 0, `${panel.title}/${target.refId} names a metric`);
   const titles = dashboard.panels.map((p) => p.title.toLowerCase()).join('\n');
-  for (const topic of ['conflicts', 'reconcile duration', 'registrations', 'dhcp on, per declared subnet', 'maas api latency', 'maas api errors', 'watch', 'rejected']) {
+  for (const topic of [
+    'conflicts',
+    'reconcile duration',
+    'registrations',
+    'dhcp on, per declared subnet',
+    'maas api latency',
+    'maas api errors',
+    'watch',
+    'rejected',
+  ]) {
     t.match(titles, topic, `a panel on ${topic}`);
   }
 });
 
-t.test('the monitoring component ships it in a ConfigMap for Grafana\'s dashboard sidecar', async (t) => {
+t.test("the monitoring component ships it in a ConfigMap for Grafana's dashboard sidecar", async (t) => {
   for (const rendering of everyCombination().filter((r) => r.components.includes('monitoring'))) {
-    const cm = rendering.objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'maas-sidecar-dashboard') as (K8sObject & { data: Record<string, string> }) | undefined;
+    const cm = rendering.objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'maas-sidecar-dashboard') as
+      (K8sObject & { data: Record<string, string> }) | undefined;
     t.equal(cm?.metadata.labels?.grafana_dashboard, '1', `${rendering.name}: labelled grafana_dashboard=1`);
     t.same(JSON.parse(cm?.data['maas-sidecar.json'] ?? 'null'), dashboard, `${rendering.name}: holds dashboard.json`);
   }
-  t.notOk(render('single-node').some((o) => o.metadata.name === 'maas-sidecar-dashboard'), 'only with the component');
+  t.notOk(
+    render('single-node').some((o) => o.metadata.name === 'maas-sidecar-dashboard'),
+    'only with the component',
+  );
 });
 
-t.test('every panel query passes promtool\'s PromQL parser', async (t) => {
+t.test("every panel query passes promtool's PromQL parser", async (t) => {
   const exprs = queries.map(({ target }) => interpolate(target.expr));
   const { ok, output } = await checkRules(exprs);
   t.ok(ok, output);
@@ -117,10 +133,13 @@ t.test('every metric the dashboard and the alerts name is exported by a running 
   const rack = await startRackProcess(t, sim, region.base, 'rack-a');
   await waitFor(() => rack.ready(), { what: 'rack ready', timeoutMs: scaled(30_000) });
   // A pass after the rack joined: DHCP, racks and conflicts are all measured.
-  await waitFor(async () => /^maas_sidecar_dhcp_enabled\{cidr="10\.7\.200\.0\/24"\} 1$/m.test(await region.metrics()), { what: 'DHCP on in the region metrics', timeoutMs: scaled(30_000) });
+  await waitFor(async () => /^maas_sidecar_dhcp_enabled\{cidr="10\.7\.200\.0\/24"\} 1$/m.test(await region.metrics()), {
+    what: 'DHCP on in the region metrics',
+    timeoutMs: scaled(30_000),
+  });
 
   // Exported: every sample's name, and every declared family (a labelled gauge with no label set yet,
-  // e.g. maas_sidecar_conflicts while there is no conflict, has no sample) with its series' suffixes.
+  // has no sample) with its series' suffixes.
   const SUFFIXES: Record<string, string[]> = { histogram: ['_bucket', '_sum', '_count'], summary: ['', '_sum', '_count'] };
   const exported = new Set<string>();
   for (const exposition of [await region.metrics(), await rack.metrics()]) {

@@ -36,7 +36,7 @@ t.test('no MAAS image bakes a secret or a default admin', async (t) => {
   }
 });
 
-t.test('the pods that share MAAS files with a sidecar add the MAAS images\' maas group', async (t) => {
+t.test("the pods that share MAAS files with a sidecar add the MAAS images' maas group", async (t) => {
   const { render } = await import('../helpers/k8s.js');
   for (const [file, kind, name] of [
     ['images/maas-region/Dockerfile', 'StatefulSet', 'maas-region'],
@@ -45,7 +45,9 @@ t.test('the pods that share MAAS files with a sidecar add the MAAS images\' maas
     const gid = /^ARG MAAS_GID=(\d+)$/m.exec(await readFile(`${REPO}${file}`, 'utf8'))?.[1];
     t.ok(gid, `${file} fixes the maas group's ID`);
     for (const overlay of ['single-node', 'production']) {
-      const pod = render(overlay).find((o) => o.kind === kind && o.metadata.name === name) as unknown as { spec: { template: { spec: { securityContext?: { supplementalGroups?: number[] } } } } };
+      const pod = render(overlay).find((o) => o.kind === kind && o.metadata.name === name) as unknown as {
+        spec: { template: { spec: { securityContext?: { supplementalGroups?: number[] } } } };
+      };
       t.ok(pod.spec.template.spec.securityContext?.supplementalGroups?.includes(Number(gid)), `${overlay} ${kind}/${name} has supplementalGroups [${gid}]`);
     }
   }

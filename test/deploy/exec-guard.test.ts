@@ -24,7 +24,11 @@ interface NamedExpression {
 interface Policy extends K8sObject {
   spec: {
     failurePolicy?: 'Fail' | 'Ignore';
-    matchConstraints: { resourceRules: { apiGroups: string[]; apiVersions: string[]; operations: string[]; resources: string[] }[]; namespaceSelector?: unknown; objectSelector?: unknown };
+    matchConstraints: {
+      resourceRules: { apiGroups: string[]; apiVersions: string[]; operations: string[]; resources: string[] }[];
+      namespaceSelector?: unknown;
+      objectSelector?: unknown;
+    };
     matchConditions?: NamedExpression[];
     validations: NamedExpression[];
     paramKind?: unknown;
@@ -50,7 +54,13 @@ interface Exec {
 function admissionInput(e: Exec): { request: Record<string, unknown>; object: Record<string, unknown> } {
   const subResource = e.subresource ?? 'exec';
   const kind = { exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' }[subResource];
-  const userInfo: Record<string, unknown> = { username: e.user, uid: 'c0ffee', groups: e.user.startsWith('system:serviceaccount:') ? ['system:serviceaccounts', `system:serviceaccounts:${e.user.split(':')[2]}`, 'system:authenticated'] : ['system:authenticated'] };
+  const userInfo: Record<string, unknown> = {
+    username: e.user,
+    uid: 'c0ffee',
+    groups: e.user.startsWith('system:serviceaccount:')
+      ? ['system:serviceaccounts', `system:serviceaccounts:${e.user.split(':')[2]}`, 'system:authenticated']
+      : ['system:authenticated'],
+  };
   if (e.extra !== undefined) userInfo.extra = e.extra;
   const options: Record<string, unknown> = { kind, apiVersion: 'v1', stdout: true, stderr: true, command: ['maas-rack', 'register'] };
   if (e.container !== undefined) options.container = e.container;
@@ -103,7 +113,8 @@ function decide(policy: Policy, binding: Binding, e: Exec): Decision {
   }
   for (const validation of policy.spec.validations) {
     const value = run(validation.expression, input);
-    if (isCelError(value)) return { allowed: !(failClosed && deny), why: `evaluation error (failurePolicy ${policy.spec.failurePolicy ?? 'Fail'}): ${value.message}` };
+    if (isCelError(value))
+      return { allowed: !(failClosed && deny), why: `evaluation error (failurePolicy ${policy.spec.failurePolicy ?? 'Fail'}): ${value.message}` };
     if (value !== true) return { allowed: !deny, why: validation.message ?? validation.expression };
   }
   return { allowed: true, why: 'every validation holds' };
@@ -111,7 +122,11 @@ function decide(policy: Policy, binding: Binding, e: Exec): Decision {
 
 const POD_NAME = 'authentication.kubernetes.io/pod-name';
 const sa = (namespace: string, name: string) => `system:serviceaccount:${namespace}:${name}`;
-const bound = (pod: string) => ({ [POD_NAME]: [pod], 'authentication.kubernetes.io/pod-uid': ['8f2b0c1e-0000-4000-8000-000000000001'], 'authentication.kubernetes.io/credential-id': ['JTI=1d8e'] });
+const bound = (pod: string) => ({
+  [POD_NAME]: [pod],
+  'authentication.kubernetes.io/pod-uid': ['8f2b0c1e-0000-4000-8000-000000000001'],
+  'authentication.kubernetes.io/credential-id': ['JTI=1d8e'],
+});
 
 function table(ns: string): [string, Exec, boolean][] {
   const rack = sa(ns, 'maas-rack-sidecar');
@@ -122,7 +137,7 @@ function table(ns: string): [string, Exec, boolean][] {
   return [
     ['rack sidecar → its own pod, maas-rack', ownRack, true],
     ['region sidecar → its own pod, maas-region', ownRegion, true],
-    ['rack sidecar → another rack\'s pod', { ...ownRack, pod: 'maas-rack-q9w4z' }, false],
+    ["rack sidecar → another rack's pod", { ...ownRack, pod: 'maas-rack-q9w4z' }, false],
     ['rack sidecar → the region pod, maas-region', { ...ownRack, pod: 'maas-region-0', container: 'maas-region' }, false],
     ['rack sidecar → PostgreSQL', { ...ownRack, pod: 'maas-postgres-0', container: 'postgres' }, false],
     ['rack sidecar → its own pod, its own sidecar container', { ...ownRack, container: 'rack-sidecar' }, false],
@@ -131,18 +146,42 @@ function table(ns: string): [string, Exec, boolean][] {
     ['region sidecar → a rack pod', { ...ownRegion, pod: 'maas-rack-x7k2p', container: 'maas-rack' }, false],
     ['region sidecar → PostgreSQL', { ...ownRegion, pod: 'maas-postgres-0', container: 'postgres' }, false],
     ['region sidecar → a second region replica', { ...ownRegion, pod: 'maas-region-1' }, false],
-    ['a token bound to no pod (kubectl create token): no pod-name extra', { ...ownRack, extra: { 'authentication.kubernetes.io/credential-id': ['JTI=9a'] } }, false],
+    [
+      'a token bound to no pod (kubectl create token): no pod-name extra',
+      { ...ownRack, extra: { 'authentication.kubernetes.io/credential-id': ['JTI=9a'] } },
+      false,
+    ],
     ['a token with no extra at all', { user: rack, namespace: ns, pod: 'maas-rack-x7k2p', container: 'maas-rack' }, false],
     ['a pod-name extra naming two pods', { ...ownRack, extra: { [POD_NAME]: ['maas-rack-x7k2p', 'maas-rack-q9w4z'] } }, false],
     ['rack sidecar → a pod of the same name in another namespace', { ...ownRack, namespace: 'kube-system' }, false],
     ['rack sidecar → attach to its own MAAS container', { ...ownRack, subresource: 'attach' }, false],
-    ['rack sidecar → port-forward to its own pod', { user: rack, extra: bound('maas-rack-x7k2p'), namespace: ns, pod: 'maas-rack-x7k2p', subresource: 'portforward' }, false],
-    ['the same service account names in another namespace: a second installation, its own pod', { ...ownRack, user: sa(elsewhere, 'maas-rack-sidecar'), namespace: elsewhere }, true],
+    [
+      'rack sidecar → port-forward to its own pod',
+      { user: rack, extra: bound('maas-rack-x7k2p'), namespace: ns, pod: 'maas-rack-x7k2p', subresource: 'portforward' },
+      false,
+    ],
+    [
+      'the same service account names in another namespace: a second installation, its own pod',
+      { ...ownRack, user: sa(elsewhere, 'maas-rack-sidecar'), namespace: elsewhere },
+      true,
+    ],
     ['a sidecar of another installation → this one', { ...ownRack, user: sa(elsewhere, 'maas-rack-sidecar') }, false],
     // Not the sidecars: the guard leaves them to RBAC.
-    ['a cluster admin → the region pod (not a sidecar: not matched)', { user: 'kubernetes-admin', namespace: ns, pod: 'maas-region-0', container: 'maas-region' }, true],
-    ['the namespace\'s default service account (not matched; RBAC denies it)', { user: sa(ns, 'default'), extra: bound('maas-postgres-0'), namespace: ns, pod: 'maas-region-0', container: 'maas-region' }, true],
-    ['a service account named like ours with a suffix (not matched)', { user: sa(ns, 'maas-rack-sidecar-x'), namespace: ns, pod: 'maas-region-0', container: 'maas-region' }, true],
+    [
+      'a cluster admin → the region pod (not a sidecar: not matched)',
+      { user: 'kubernetes-admin', namespace: ns, pod: 'maas-region-0', container: 'maas-region' },
+      true,
+    ],
+    [
+      "the namespace's default service account (not matched; RBAC denies it)",
+      { user: sa(ns, 'default'), extra: bound('maas-postgres-0'), namespace: ns, pod: 'maas-region-0', container: 'maas-region' },
+      true,
+    ],
+    [
+      'a service account named like ours with a suffix (not matched)',
+      { user: sa(ns, 'maas-rack-sidecar-x'), namespace: ns, pod: 'maas-region-0', container: 'maas-region' },
+      true,
+    ],
     ['rack sidecar creating a pod (not a CONNECT: not matched; RBAC denies it)', { ...ownRack, operation: 'CREATE' }, true],
   ];
 }
@@ -172,7 +211,10 @@ t.test('the exec guard: every expression parses, and the binding applies it ever
   for (const e of [...(policy?.spec.matchConditions ?? []), ...(policy?.spec.validations ?? [])]) t.doesNotThrow(() => parse(e.expression), e.expression);
   t.equal(policy?.spec.failurePolicy, 'Fail', 'an evaluation error denies');
   t.notOk(policy?.spec.paramKind, 'no parameters to go missing');
-  t.notOk(policy?.spec.matchConstraints.namespaceSelector ?? policy?.spec.matchConstraints.objectSelector, 'every namespace: exec into another namespace is guarded too');
+  t.notOk(
+    policy?.spec.matchConstraints.namespaceSelector ?? policy?.spec.matchConstraints.objectSelector,
+    'every namespace: exec into another namespace is guarded too',
+  );
   t.same(binding?.spec.validationActions, ['Deny']);
   t.notOk(binding?.spec.matchResources ?? binding?.spec.paramRef, 'the binding narrows nothing');
   for (const v of policy?.spec.validations ?? []) t.ok(v.message && v.reason === 'Forbidden', `a message and reason for ${v.expression}`);
@@ -197,15 +239,20 @@ t.test('the guard is live: each validation removed lets through a request the ta
   }
 });
 
-t.test('the guide\'s patch for clusters older than 1.30 removes the guard and nothing else', async (t) => {
+t.test("the guide's patch for clusters older than 1.30 removes the guard and nothing else", async (t) => {
   const guide = readFileSync(join(REPO, 'docs/deploy.md'), 'utf8');
-  const block = [...guide.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((y) => y.includes('$patch') && y.includes('ValidatingAdmissionPolicy'));
+  const block = [...guide.matchAll(/```yaml\n([\s\S]*?)```/g)]
+    .map((m) => m[1] ?? '')
+    .find((y) => y.includes('$patch') && y.includes('ValidatingAdmissionPolicy'));
   t.ok(block, 'the guide shows the patch');
   const { patches } = YAML.parse(block ?? '{}') as { patches: unknown[] };
   const before = renderKustomization({ resources: ['deploy/overlays/production'] });
   const after = renderKustomization({ resources: ['deploy/overlays/production'], patches });
   const names = (objects: K8sObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
-  t.same(names(before).filter((n) => !names(after).includes(n)), ['ValidatingAdmissionPolicy/maas-sidecar-exec-guard', 'ValidatingAdmissionPolicyBinding/maas-sidecar-exec-guard']);
+  t.same(
+    names(before).filter((n) => !names(after).includes(n)),
+    ['ValidatingAdmissionPolicy/maas-sidecar-exec-guard', 'ValidatingAdmissionPolicyBinding/maas-sidecar-exec-guard'],
+  );
   t.equal(after.length, before.length - 2);
 });
 
@@ -238,8 +285,12 @@ function may(objects: K8sObject[], user: { namespace: string; name: string }, ve
   return bindings.some((b) => {
     if (b.kind === 'RoleBinding' && b.metadata.namespace !== namespace) return false;
     if (!(b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === user.name && s.namespace === user.namespace)) return false;
-    const role = roles.find((r) => r.kind === b.roleRef.kind && r.metadata.name === b.roleRef.name && (r.kind === 'ClusterRole' || r.metadata.namespace === b.metadata.namespace));
-    return (role?.rules ?? []).some((rule) => (rule.apiGroups ?? []).includes('') && (rule.resources ?? []).includes(resource) && (rule.verbs.includes(verb) || rule.verbs.includes('*')));
+    const role = roles.find(
+      (r) => r.kind === b.roleRef.kind && r.metadata.name === b.roleRef.name && (r.kind === 'ClusterRole' || r.metadata.namespace === b.metadata.namespace),
+    );
+    return (role?.rules ?? []).some(
+      (rule) => (rule.apiGroups ?? []).includes('') && (rule.resources ?? []).includes(resource) && (rule.verbs.includes(verb) || rule.verbs.includes('*')),
+    );
   });
 }
 
@@ -247,16 +298,29 @@ for (const rendering of renderings) {
   t.test(`${rendering.name}: RBAC gives the sidecars pods/exec in their namespace and nothing else`, async (t) => {
     const objects = rendering.objects;
     const ns = objects.find((o) => o.kind === 'Namespace')!.metadata.name;
-    t.notOk(objects.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding'), 'no cluster-wide grant');
+    t.notOk(
+      objects.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding'),
+      'no cluster-wide grant',
+    );
     for (const name of ['maas-region-sidecar', 'maas-rack-sidecar']) {
       const who = { namespace: ns, name };
       t.ok(may(objects, who, 'create', 'pods/exec', ns), `${name}: create pods/exec (SPDY; WebSocket from 1.35)`);
       t.ok(may(objects, who, 'get', 'pods/exec', ns), `${name}: get pods/exec (WebSocket)`);
-      for (const [verb, resource] of [['get', 'pods'], ['list', 'pods'], ['create', 'pods/attach'], ['create', 'pods/portforward'], ['get', 'secrets'], ['create', 'pods'], ['delete', 'pods'], ['get', 'pods/log']]) {
+      for (const [verb, resource] of [
+        ['get', 'pods'],
+        ['list', 'pods'],
+        ['create', 'pods/attach'],
+        ['create', 'pods/portforward'],
+        ['get', 'secrets'],
+        ['create', 'pods'],
+        ['delete', 'pods'],
+        ['get', 'pods/log'],
+      ]) {
         t.notOk(may(objects, who, verb!, resource!, ns), `${name}: no ${verb} ${resource}`);
       }
       t.notOk(may(objects, who, 'create', 'pods/exec', 'kube-system'), `${name}: no exec in another namespace`);
-      const account = objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === name) as (K8sObject & { automountServiceAccountToken?: boolean }) | undefined;
+      const account = objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === name) as
+        (K8sObject & { automountServiceAccountToken?: boolean }) | undefined;
       t.equal(account?.automountServiceAccountToken, false, `${name}: its token is never automounted`);
     }
     t.notOk(may(objects, { namespace: ns, name: 'default' }, 'create', 'pods/exec', ns), 'the default service account: nothing');

@@ -5,7 +5,13 @@ import { readFile } from 'node:fs/promises';
 import { REPO } from '../helpers/k8s.js';
 
 const guide = await readFile(`${REPO}docs/deploy.md`, 'utf8');
-const commands = [...guide.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => (m[1] ?? '').replace(/\\\n\s*/g, ' ').split('\n').map((l) => l.trim()).filter(Boolean));
+const commands = [...guide.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) =>
+  (m[1] ?? '')
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean),
+);
 const pkg = JSON.parse(await readFile(`${REPO}package.json`, 'utf8')) as { scripts: Record<string, string> };
 
 t.test('every `kubectl kustomize` command in the guide renders', async (t) => {

@@ -82,10 +82,13 @@ export function selectorMatches(selector: LabelSelector | undefined, labels: Rec
   for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
     const has = Object.hasOwn(labels, key);
     const ok =
-      operator === 'In' ? has && values.includes(labels[key]!) :
-      operator === 'NotIn' ? !has || !values.includes(labels[key]!) :
-      operator === 'Exists' ? has :
-      !has;
+      operator === 'In'
+        ? has && values.includes(labels[key]!)
+        : operator === 'NotIn'
+          ? !has || !values.includes(labels[key]!)
+          : operator === 'Exists'
+            ? has
+            : !has;
     if (!ok) return false;
   }
   return true;
@@ -106,7 +109,8 @@ function namespaceLabels(cluster: Cluster, name: string): Record<string, string>
 function peerMatches(cluster: Cluster, peer: Peer, policyNamespace: string, who: Pod | Address): boolean {
   if (peer.ipBlock) return inCidr(who.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((c) => inCidr(who.ip, c));
   if (!isPod(who) || who.hostNetwork) return false;
-  const namespaceOk = peer.namespaceSelector === undefined ? who.namespace === policyNamespace : selectorMatches(peer.namespaceSelector, namespaceLabels(cluster, who.namespace));
+  const namespaceOk =
+    peer.namespaceSelector === undefined ? who.namespace === policyNamespace : selectorMatches(peer.namespaceSelector, namespaceLabels(cluster, who.namespace));
   return namespaceOk && selectorMatches(peer.podSelector ?? {}, who.labels);
 }
 
@@ -120,7 +124,16 @@ function portMatches(policyPort: PolicyPort, port: number, protocol: string, des
   return policyPort.endPort === undefined ? port === policyPort.port : port >= policyPort.port && port <= policyPort.endPort;
 }
 
-function ruleAllows(cluster: Cluster, rule: Rule, peers: Peer[] | undefined, policyNamespace: string, peer: Pod | Address, port: number, protocol: string, destination: Pod | Address): boolean {
+function ruleAllows(
+  cluster: Cluster,
+  rule: Rule,
+  peers: Peer[] | undefined,
+  policyNamespace: string,
+  peer: Pod | Address,
+  port: number,
+  protocol: string,
+  destination: Pod | Address,
+): boolean {
   const peerOk = peers === undefined || peers.length === 0 || peers.some((p) => peerMatches(cluster, p, policyNamespace, peer));
   const portOk = rule.ports === undefined || rule.ports.length === 0 || rule.ports.some((p) => portMatches(p, port, protocol, destination));
   return peerOk && portOk;
@@ -132,10 +145,20 @@ export function policyTypes(policy: NetworkPolicy): ('Ingress' | 'Egress')[] {
 
 /** Policies that select `pod` for `direction`. */
 export function selecting(cluster: Cluster, pod: Pod, direction: 'Ingress' | 'Egress'): NetworkPolicy[] {
-  return cluster.policies.filter((p) => (p.metadata.namespace ?? 'default') === pod.namespace && policyTypes(p).includes(direction) && selectorMatches(p.spec.podSelector, pod.labels));
+  return cluster.policies.filter(
+    (p) => (p.metadata.namespace ?? 'default') === pod.namespace && policyTypes(p).includes(direction) && selectorMatches(p.spec.podSelector, pod.labels),
+  );
 }
 
-function direction(cluster: Cluster, subject: Pod, kind: 'Ingress' | 'Egress', peer: Pod | Address, port: number, protocol: string, destination: Pod | Address): Verdict {
+function direction(
+  cluster: Cluster,
+  subject: Pod,
+  kind: 'Ingress' | 'Egress',
+  peer: Pod | Address,
+  port: number,
+  protocol: string,
+  destination: Pod | Address,
+): Verdict {
   const isolating = selecting(cluster, subject, kind);
   if (isolating.length === 0) return { allowed: true, why: `${kind.toLowerCase()} of ${subject.name}: not isolated` };
   const allowing = isolating.filter((policy) =>
@@ -173,7 +196,10 @@ export function policyProblems(policy: NetworkPolicy): string[] {
       return false;
     }
   };
-  for (const [section, rules] of [['ingress', policy.spec.ingress], ['egress', policy.spec.egress]] as const) {
+  for (const [section, rules] of [
+    ['ingress', policy.spec.ingress],
+    ['egress', policy.spec.egress],
+  ] as const) {
     (rules ?? []).forEach((rule, i) => {
       (section === 'ingress' ? rule.from : rule.to)?.forEach((peer, j) => {
         const path = `.spec.${section}[${i}].${section === 'ingress' ? 'from' : 'to'}[${j}]`;

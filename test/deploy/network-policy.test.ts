@@ -21,7 +21,11 @@ const podA: Pod = { name: 'a', namespace: 'ns1', labels: { app: 'a' }, ip: '10.2
 const podB: Pod = { name: 'b', namespace: 'ns1', labels: { app: 'b', tier: 'front' }, ip: '10.244.0.2' };
 const podC: Pod = { name: 'c', namespace: 'ns2', labels: { app: 'b' }, ip: '10.244.1.3' };
 const hostPod: Pod = { name: 'h', namespace: 'ns1', labels: { app: 'b' }, ip: '192.0.2.7', hostNetwork: true };
-const policy = (name: string, spec: NetworkPolicy['spec'], namespace = 'ns1'): NetworkPolicy => ({ kind: 'NetworkPolicy', metadata: { name, namespace }, spec });
+const policy = (name: string, spec: NetworkPolicy['spec'], namespace = 'ns1'): NetworkPolicy => ({
+  kind: 'NetworkPolicy',
+  metadata: { name, namespace },
+  spec,
+});
 const cluster = (...policies: NetworkPolicy[]): Cluster => ({ namespaces: { ns1: { team: 'x' }, ns2: { team: 'y' } }, policies });
 const onA = { podSelector: { matchLabels: { app: 'a' } } };
 
@@ -34,32 +38,158 @@ t.test('evaluator: semantics of the NetworkPolicy API', async (t) => {
     ['Egress-only policyTypes does not isolate ingress', cluster(policy('e', { ...onA, policyTypes: ['Egress'] })), podB, podA, 80, true],
     ['policyTypes defaults to Ingress', cluster(policy('d', { ...onA })), podB, podA, 80, false],
     ['a rule without from and ports allows all', cluster(policy('all', { ...onA, ingress: [{}] })), podC, podA, 9, true],
-    ['podSelector peer: same namespace only', cluster(policy('p', { ...onA, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'b' } } }] }] })), podC, podA, 80, false],
-    ['podSelector peer matches in the namespace', cluster(policy('p', { ...onA, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'b' } } }] }] })), podB, podA, 80, true],
-    ['namespaceSelector alone: every pod there', cluster(policy('n', { ...onA, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } } }] }] })), podC, podA, 80, true],
-    ['both selectors in one peer: AND', cluster(policy('n', { ...onA, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } }, podSelector: { matchLabels: { app: 'z' } } }] }] })), podC, podA, 80, false],
-    ['two peers: OR', cluster(policy('n', { ...onA, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'q' } } }, { podSelector: { matchLabels: { app: 'b' } } }] }] })), podB, podA, 80, true],
-    ['kubernetes.io/metadata.name is set on every namespace', cluster(policy('n', { ...onA, ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ns2' } } }] }] })), podC, podA, 80, true],
-    ['matchExpressions In', cluster(policy('x', { ...onA, ingress: [{ from: [{ podSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['front'] }] } }] }] })), podB, podA, 80, true],
-    ['matchExpressions DoesNotExist', cluster(policy('x', { ...onA, ingress: [{ from: [{ podSelector: { matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] } }] }] })), podB, podA, 80, false],
-    ['a host-network pod matches no pod selector', cluster(policy('p', { ...onA, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'b' } } }] }] })), hostPod, podA, 80, false],
-    ['ipBlock matches the node address of a host-network pod', cluster(policy('i', { ...onA, ingress: [{ from: [{ ipBlock: { cidr: '192.0.2.0/24' } }] }] })), hostPod, podA, 80, true],
-    ['ipBlock except carves out', cluster(policy('i', { ...onA, ingress: [{ from: [{ ipBlock: { cidr: '192.0.2.0/24', except: ['192.0.2.0/29'] } }] }] })), hostPod, podA, 80, false],
-    ['port and endPort: the range is inclusive (low end)', cluster(policy('r', { ...onA, ingress: [{ ports: [{ port: 5250, endPort: 5270 }] }] })), podB, podA, 5250, true],
-    ['port and endPort: the range is inclusive (high end)', cluster(policy('r', { ...onA, ingress: [{ ports: [{ port: 5250, endPort: 5270 }] }] })), podB, podA, 5270, true],
+    [
+      'podSelector peer: same namespace only',
+      cluster(policy('p', { ...onA, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'b' } } }] }] })),
+      podC,
+      podA,
+      80,
+      false,
+    ],
+    [
+      'podSelector peer matches in the namespace',
+      cluster(policy('p', { ...onA, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'b' } } }] }] })),
+      podB,
+      podA,
+      80,
+      true,
+    ],
+    [
+      'namespaceSelector alone: every pod there',
+      cluster(policy('n', { ...onA, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } } }] }] })),
+      podC,
+      podA,
+      80,
+      true,
+    ],
+    [
+      'both selectors in one peer: AND',
+      cluster(
+        policy('n', { ...onA, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } }, podSelector: { matchLabels: { app: 'z' } } }] }] }),
+      ),
+      podC,
+      podA,
+      80,
+      false,
+    ],
+    [
+      'two peers: OR',
+      cluster(
+        policy('n', { ...onA, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'q' } } }, { podSelector: { matchLabels: { app: 'b' } } }] }] }),
+      ),
+      podB,
+      podA,
+      80,
+      true,
+    ],
+    [
+      'kubernetes.io/metadata.name is set on every namespace',
+      cluster(policy('n', { ...onA, ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ns2' } } }] }] })),
+      podC,
+      podA,
+      80,
+      true,
+    ],
+    [
+      'matchExpressions In',
+      cluster(policy('x', { ...onA, ingress: [{ from: [{ podSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['front'] }] } }] }] })),
+      podB,
+      podA,
+      80,
+      true,
+    ],
+    [
+      'matchExpressions DoesNotExist',
+      cluster(policy('x', { ...onA, ingress: [{ from: [{ podSelector: { matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] } }] }] })),
+      podB,
+      podA,
+      80,
+      false,
+    ],
+    [
+      'a host-network pod matches no pod selector',
+      cluster(policy('p', { ...onA, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'b' } } }] }] })),
+      hostPod,
+      podA,
+      80,
+      false,
+    ],
+    [
+      'ipBlock matches the node address of a host-network pod',
+      cluster(policy('i', { ...onA, ingress: [{ from: [{ ipBlock: { cidr: '192.0.2.0/24' } }] }] })),
+      hostPod,
+      podA,
+      80,
+      true,
+    ],
+    [
+      'ipBlock except carves out',
+      cluster(policy('i', { ...onA, ingress: [{ from: [{ ipBlock: { cidr: '192.0.2.0/24', except: ['192.0.2.0/29'] } }] }] })),
+      hostPod,
+      podA,
+      80,
+      false,
+    ],
+    [
+      'port and endPort: the range is inclusive (low end)',
+      cluster(policy('r', { ...onA, ingress: [{ ports: [{ port: 5250, endPort: 5270 }] }] })),
+      podB,
+      podA,
+      5250,
+      true,
+    ],
+    [
+      'port and endPort: the range is inclusive (high end)',
+      cluster(policy('r', { ...onA, ingress: [{ ports: [{ port: 5250, endPort: 5270 }] }] })),
+      podB,
+      podA,
+      5270,
+      true,
+    ],
     ['port and endPort: past the end', cluster(policy('r', { ...onA, ingress: [{ ports: [{ port: 5250, endPort: 5270 }] }] })), podB, podA, 5271, false],
     ['protocol defaults to TCP', cluster(policy('r', { ...onA, ingress: [{ ports: [{ protocol: 'UDP', port: 53 }] }] })), podB, podA, 53, false],
-    ['a port without a number: every port of the protocol', cluster(policy('r', { ...onA, ingress: [{ ports: [{ protocol: 'TCP' }] }] })), podB, podA, 4444, true],
+    [
+      'a port without a number: every port of the protocol',
+      cluster(policy('r', { ...onA, ingress: [{ ports: [{ protocol: 'TCP' }] }] })),
+      podB,
+      podA,
+      4444,
+      true,
+    ],
     ['a named port resolves on the destination pod', cluster(policy('r', { ...onA, ingress: [{ ports: [{ port: 'web' }] }] })), podB, podA, 8080, true],
     ['a named port is only that port', cluster(policy('r', { ...onA, ingress: [{ ports: [{ port: 'web' }] }] })), podB, podA, 8081, false],
-    ['peers and ports of one rule: both must match', cluster(policy('r', { ...onA, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'b' } } }], ports: [{ port: 1 }] }] })), podB, podA, 2, false],
+    [
+      'peers and ports of one rule: both must match',
+      cluster(policy('r', { ...onA, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'b' } } }], ports: [{ port: 1 }] }] })),
+      podB,
+      podA,
+      2,
+      false,
+    ],
     [
       'policies are a union: what one denies another allows',
       cluster(policy('deny', { ...onA, policyTypes: ['Ingress'] }), policy('open', { ...onA, ingress: [{ ports: [{ port: 80 }] }] })),
-      podC, podA, 80, true,
+      podC,
+      podA,
+      80,
+      true,
     ],
-    ['egress of the source is checked too', cluster(policy('e', { podSelector: { matchLabels: { app: 'b' } }, policyTypes: ['Egress'] })), podB, podA, 80, false],
-    ['egress rules allow by destination', cluster(policy('e', { podSelector: { matchLabels: { app: 'b' } }, egress: [{ to: [{ podSelector: { matchLabels: { app: 'a' } } }] }] })), podB, podA, 80, true],
+    [
+      'egress of the source is checked too',
+      cluster(policy('e', { podSelector: { matchLabels: { app: 'b' } }, policyTypes: ['Egress'] })),
+      podB,
+      podA,
+      80,
+      false,
+    ],
+    [
+      'egress rules allow by destination',
+      cluster(policy('e', { podSelector: { matchLabels: { app: 'b' } }, egress: [{ to: [{ podSelector: { matchLabels: { app: 'a' } } }] }] })),
+      podB,
+      podA,
+      80,
+      true,
+    ],
     ['a host-network destination is not governed', cluster(policy('deny', { podSelector: {}, policyTypes: ['Ingress'] })), podA, hostPod, 80, true],
   ];
   for (const [name, c, from, to, port, expected] of cases) t.equal(allowed(c, from, to, port).allowed, expected, name);
@@ -68,9 +198,22 @@ t.test('evaluator: semantics of the NetworkPolicy API', async (t) => {
 t.test('evaluator: what the API server would reject is reported', async (t) => {
   const bad = policy('bad', {
     podSelector: {},
-    ingress: [{ from: [{ ipBlock: { cidr: 'NODE_CIDR' } }, { ipBlock: { cidr: '10.0.0.0/8', except: ['192.168.0.0/16'] } }], ports: [{ port: 'x', endPort: 3 }, { port: 9, endPort: 3 }] }],
+    ingress: [
+      {
+        from: [{ ipBlock: { cidr: 'NODE_CIDR' } }, { ipBlock: { cidr: '10.0.0.0/8', except: ['192.168.0.0/16'] } }],
+        ports: [
+          { port: 'x', endPort: 3 },
+          { port: 9, endPort: 3 },
+        ],
+      },
+    ],
   });
-  t.match(policyProblems(bad), [/cidr "NODE_CIDR" is not a CIDR/, /except 192\.168\.0\.0\/16 is outside/, /endPort needs a numeric port/, /endPort is below port/]);
+  t.match(policyProblems(bad), [
+    /cidr "NODE_CIDR" is not a CIDR/,
+    /except 192\.168\.0\.0\/16 is outside/,
+    /endPort needs a numeric port/,
+    /endPort is below port/,
+  ]);
   t.same(policyProblems(policy('ok', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }] })), []);
 });
 
@@ -163,7 +306,13 @@ function table(rendering: Rendering) {
     ['rack → region 5249', rack, region, 5249, false],
     ['rack → region sidecar /v1', rack, region, regionSidecar, true],
     ['rack → PostgreSQL', rack, postgres, 5432, false],
-    [`Prometheus (monitoring namespace) → region sidecar /metrics${monitoring ? '' : ' (no monitoring component: nothing scrapes)'}`, prometheus, region, regionSidecar, monitoring],
+    [
+      `Prometheus (monitoring namespace) → region sidecar /metrics${monitoring ? '' : ' (no monitoring component: nothing scrapes)'}`,
+      prometheus,
+      region,
+      regionSidecar,
+      monitoring,
+    ],
     ['Prometheus → region 5250 (RPC)', prometheus, region, 5250, false],
     ['Prometheus → rack sidecar /metrics (host network)', prometheus, rack, sidecarPort(rack), true],
     ['Grafana (monitoring namespace, not Prometheus) → region sidecar', grafana, region, regionSidecar, false],
@@ -191,7 +340,11 @@ function table(rendering: Rendering) {
 }
 
 const namespacesOf = (objects: K8sObject[]) =>
-  Object.fromEntries([...objects.filter((o) => o.kind === 'Namespace').map((o) => [o.metadata.name, o.metadata.labels ?? {}]), ['monitoring', {}], ['default', {}]]);
+  Object.fromEntries([
+    ...objects.filter((o) => o.kind === 'Namespace').map((o) => [o.metadata.name, o.metadata.labels ?? {}]),
+    ['monitoring', {}],
+    ['default', {}],
+  ]);
 
 for (const rendering of everyCombination()) {
   t.test(`${rendering.name}: the policy table`, async (t) => {
@@ -209,7 +362,11 @@ for (const rendering of everyCombination()) {
       t.equal(verdict.allowed, expected, `${name}: ${expected ? 'allowed' : 'denied'} (${verdict.why})`);
     }
     for (const pod of Object.values(pods).filter((p) => p.hostNetwork)) {
-      t.same(selecting(c, pod, 'Ingress').map((p) => p.metadata.name), [], `no policy selects ${pod.name} (host network: undefined behaviour)`);
+      t.same(
+        selecting(c, pod, 'Ingress').map((p) => p.metadata.name),
+        [],
+        `no policy selects ${pod.name} (host network: undefined behaviour)`,
+      );
     }
   });
 }
@@ -217,14 +374,22 @@ for (const rendering of everyCombination()) {
 t.test('the node network the overlay sets is the one the policy follows', async (t) => {
   const objects = renderKustomization({
     resources: ['deploy/overlays/production'],
-    patches: [{ target: { kind: 'NetworkPolicy', name: 'maas-region-from-racks' }, patch: '- op: replace\n  path: /spec/ingress/0/from/0/ipBlock/cidr\n  value: 198.51.100.0/24\n' }],
+    patches: [
+      {
+        target: { kind: 'NetworkPolicy', name: 'maas-region-from-racks' },
+        patch: '- op: replace\n  path: /spec/ingress/0/from/0/ipBlock/cidr\n  value: 198.51.100.0/24\n',
+      },
+    ],
   });
   const c: Cluster = { namespaces: namespacesOf(objects), policies: policiesOf(objects) };
   const pods = podsOf(objects, '198.51.100.10');
   const region = pods['maas-region']!;
   t.ok(allowed(c, pods['maas-rack']!, region, 8080).allowed, 'a rack in the new network reaches the sidecar');
   t.ok(allowed(c, pods['maas-rack']!, region, 5255).allowed, 'and MAAS RPC');
-  t.notOk(allowed(c, { ...pods['maas-rack']!, ip: addressIn(nodeCidrOf(renderPath(join(REPO, 'deploy/overlays/production'))), 10) }, region, 8080).allowed, 'the example network no longer does');
+  t.notOk(
+    allowed(c, { ...pods['maas-rack']!, ip: addressIn(nodeCidrOf(renderPath(join(REPO, 'deploy/overlays/production'))), 10) }, region, 8080).allowed,
+    'the example network no longer does',
+  );
 });
 
 t.test('left unset, the node network is reported (the base alone carries the placeholder)', async (t) => {
@@ -234,7 +399,9 @@ t.test('left unset, the node network is reported (the base alone carries the pla
 
 t.test('the region sidecar listens on the port the policies name', async (t) => {
   for (const rendering of everyCombination()) {
-    const region = (rendering.objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'maas-region') as Workload).spec.template.spec.containers.find((c) => c.name === 'region-sidecar')!;
+    const region = (
+      rendering.objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'maas-region') as Workload
+    ).spec.template.spec.containers.find((c) => c.name === 'region-sidecar')!;
     const listen = Number(region.env?.find((e) => e.name === 'SIDECAR_LISTEN_PORT')?.value ?? 8080);
     t.equal(region.ports?.find((p) => p.name === 'sidecar')?.containerPort, listen, rendering.name);
   }
@@ -244,7 +411,7 @@ t.test('the region sidecar listens on the port the policies name', async (t) => 
  * docs/deploy.md's answer for clusters that deny egress by default: its `maas-region-to-apiserver`
  * policy, as printed there, lets the region sidecar reach the API server endpoints and nothing more.
  */
-t.test('with egress denied by default, the guide\'s maas-region-to-apiserver lets the region sidecar reach the API server', async (t) => {
+t.test("with egress denied by default, the guide's maas-region-to-apiserver lets the region sidecar reach the API server", async (t) => {
   const guide = readFileSync(join(REPO, 'docs/deploy.md'), 'utf8');
   const block = [...guide.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((y) => y.includes('name: maas-region-to-apiserver'));
   t.ok(block, 'the guide shows the policy');
@@ -252,7 +419,11 @@ t.test('with egress denied by default, the guide\'s maas-region-to-apiserver let
   t.same(policyProblems(snippet), [], 'it would pass the API server');
   const objects = renderPath(join(REPO, 'deploy/overlays/production'));
   const namespace = objects.find((o) => o.kind === 'Namespace')!.metadata.name;
-  const denyAll: NetworkPolicy = { kind: 'NetworkPolicy', metadata: { name: 'default-deny-egress', namespace }, spec: { podSelector: {}, policyTypes: ['Egress'] } };
+  const denyAll: NetworkPolicy = {
+    kind: 'NetworkPolicy',
+    metadata: { name: 'default-deny-egress', namespace },
+    spec: { podSelector: {}, policyTypes: ['Egress'] },
+  };
   const pods = podsOf(objects, addressIn(nodeCidrOf(objects), 10));
   const region = pods['maas-region']!;
   const endpoint = (snippet.spec.egress?.[0]?.to?.[0]?.ipBlock?.cidr ?? '').split('/')[0] ?? '';

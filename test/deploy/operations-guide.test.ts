@@ -19,7 +19,16 @@ import { REPO, render, type K8sObject } from '../helpers/k8s.js';
 import { startCli } from '../helpers/process.js';
 import { closedPort } from '../helpers/ports.js';
 import { startKubeApi, type KubeApi } from '../helpers/kube-api.js';
-import { startRackProcess, startRegionProcess, startSimulatorProcess, tempDir, TOKEN, type RackProcess, type RegionProcess, type SimProcess } from '../helpers/stack.js';
+import {
+  startRackProcess,
+  startRegionProcess,
+  startSimulatorProcess,
+  tempDir,
+  TOKEN,
+  type RackProcess,
+  type RegionProcess,
+  type SimProcess,
+} from '../helpers/stack.js';
 import { scaled } from '../helpers/time.js';
 import { waitFor } from '../helpers/wait.js';
 import type { Teardownable } from '../helpers/simulator.js';
@@ -99,7 +108,8 @@ function checkAll(): Checked {
   // "`RACK_POD` below stands for a rack pod's name": the pods the guide's first command lists.
   const listing = shell.find((c) => c.section === 'The objects' && / get pods -l /.test(c.line));
   const racks = production.selected(flagValue(segments(listing?.line ?? '')[0]?.argv ?? [], '-l') ?? '');
-  if (!FLAT.includes('`RACK_POD` below stands for a rack pod\'s name') || racks.length !== 1) checked.problems.push('RACK_POD is not defined by a listing of one workload\'s pods');
+  if (!FLAT.includes("`RACK_POD` below stands for a rack pod's name") || racks.length !== 1)
+    checked.problems.push("RACK_POD is not defined by a listing of one workload's pods");
   else bindings.set('RACK_POD', racks[0] as Workload);
   for (const { line, section } of shell) checkLine(line, section, bindings, checked);
   for (const line of inlineKubectl) checkLine(line, 'prose', bindings, checked);
@@ -207,7 +217,8 @@ function checkKubectl(
   if (verb === 'get' && positional[0] === 'pods') {
     namespaced();
     const selector = flagValue(rest, '-l');
-    if (selector !== undefined && production.selected(selector).length !== 1) problem(`-l ${selector} selects ${production.selected(selector).length} workloads' pods`);
+    if (selector !== undefined && production.selected(selector).length !== 1)
+      problem(`-l ${selector} selects ${production.selected(selector).length} workloads' pods`);
     return void rule('get pods');
   }
   if ((verb === 'get' && positional[0] === 'secret') || (verb === 'create' && positional[0] === 'secret')) {
@@ -216,17 +227,21 @@ function checkKubectl(
     const names = verb === 'get' ? positional.slice(1) : positional.slice(2);
     if (verb === 'create' && positional[1] !== 'generic') problem('creates a Secret that is not generic');
     for (const secretName of names) if (!secrets.has(secretName)) problem(`no pod uses a Secret ${secretName}`);
-    const keys = verb === 'get'
-      ? [...(flagValue(rest, '-o') ?? '').matchAll(/\{\.data\.([\w.-]+)\}/g)].map((m) => m[1] as string)
-      : rest.filter((w) => w.startsWith('--from-literal=')).map((w) => w.slice('--from-literal='.length).split('=')[0] as string);
+    const keys =
+      verb === 'get'
+        ? [...(flagValue(rest, '-o') ?? '').matchAll(/\{\.data\.([\w.-]+)\}/g)].map((m) => m[1] as string)
+        : rest.filter((w) => w.startsWith('--from-literal=')).map((w) => w.slice('--from-literal='.length).split('=')[0] as string);
     for (const key of keys) for (const secretName of names) if (!secrets.get(secretName)?.has(key)) problem(`the pods read no key ${key} of ${secretName}`);
-    if (verb === 'create' && (flagValue(rest, '--dry-run') !== 'client' || next?.argv.slice(0, 2).join(' ') !== 'kubectl apply')) problem('replaces a Secret without --dry-run=client … | kubectl apply -f -');
+    if (verb === 'create' && (flagValue(rest, '--dry-run') !== 'client' || next?.argv.slice(0, 2).join(' ') !== 'kubectl apply'))
+      problem('replaces a Secret without --dry-run=client … | kubectl apply -f -');
     return void rule(`${verb} secret`);
   }
   if (verb === 'label' && positional[0] === 'node') {
     const label = positional[2] ?? '';
     const [key, value] = label.endsWith('-') ? [label.slice(0, -1), undefined] : label.split('=');
-    const selects = production.workloads.some((w) => w.pod.nodeSelector?.[key ?? ''] !== undefined && (value === undefined || w.pod.nodeSelector[key ?? ''] === value));
+    const selects = production.workloads.some(
+      (w) => w.pod.nodeSelector?.[key ?? ''] !== undefined && (value === undefined || w.pod.nodeSelector[key ?? ''] === value),
+    );
     if (!selects) problem(`no workload selects nodes by ${label}`);
     return void rule('label node');
   }
@@ -268,7 +283,8 @@ function checkExec(
   }
   if (command[0] === 'maas-region' && command[1] === 'apikey') {
     const sidecar = target.workload.pod.containers.find((c) => envValue(c, 'COMMAND_EXEC_CONTAINER') === container.name);
-    if (flagValue(command, '--username') !== (sidecar && envValue(sidecar, 'MAAS_ADMIN_USERNAME'))) problem('asks for the key of another user than the admin the sidecar uses');
+    if (flagValue(command, '--username') !== (sidecar && envValue(sidecar, 'MAAS_ADMIN_USERNAME')))
+      problem('asks for the key of another user than the admin the sidecar uses');
     return void rule('exec maas-region apikey');
   }
   problem(`no rule checks "${command[0]}" in ${container.name}`);
@@ -279,7 +295,27 @@ const checked = checkAll();
 t.test('every command of the guide names what the rendered manifests have', async (t) => {
   t.same(checked.problems, [], 'no command names a missing or wrong object, container, key, user or path');
   // The parser found each kind of command the guide is about, so a silently skipped block would show.
-  for (const rule of ['exec sidecar CLI', 'exec pg_dump', 'exec pg_restore', 'exec psql', 'exec dropdb', 'exec createdb', 'logs', 'rollout', 'scale', 'wait', 'get pods', 'get secret', 'create secret', 'label node', 'apply -k', 'diff -k', 'VAR=$(…)', 'openssl rand', 'rm host paths']) {
+  for (const rule of [
+    'exec sidecar CLI',
+    'exec pg_dump',
+    'exec pg_restore',
+    'exec psql',
+    'exec dropdb',
+    'exec createdb',
+    'logs',
+    'rollout',
+    'scale',
+    'wait',
+    'get pods',
+    'get secret',
+    'create secret',
+    'label node',
+    'apply -k',
+    'diff -k',
+    'VAR=$(…)',
+    'openssl rand',
+    'rm host paths',
+  ]) {
     t.ok(checked.rules.has(rule), `the guide has a command of kind "${rule}"`);
   }
   t.ok(checked.runs.some((r) => r.args[0] === 'status') && checked.runs.some((r) => r.args[0] === 'plan'), 'status and plan are run in place');
@@ -310,11 +346,15 @@ t.test('the objects table names rendered objects, containers, volumes, keys and 
   }
 });
 
-t.test('the CLI path in the sidecar containers is the image\'s entry point, and nothing else is on PATH', async (t) => {
+t.test("the CLI path in the sidecar containers is the image's entry point, and nothing else is on PATH", async (t) => {
   t.same(ENTRYPOINT, ['node', '/app/bin/maas-sidecar.js'], 'the entry point the guide names');
   t.match(FLAT, `\`${ENTRYPOINT.join(' ')}\``);
   t.match(FLAT, 'the image puts no `maas-sidecar` on the `PATH`');
-  t.notMatch(dockerfile, /ln -s|npm link|ENV PATH|\/usr\/local\/bin\/maas-sidecar/, 'the image links no maas-sidecar command (else the guide can say `maas-sidecar`)');
+  t.notMatch(
+    dockerfile,
+    /ln -s|npm link|ENV PATH|\/usr\/local\/bin\/maas-sidecar/,
+    'the image links no maas-sidecar command (else the guide can say `maas-sidecar`)',
+  );
   const sidecars = production.workloads.flatMap((w) => w.pod.containers.filter(isSidecar));
   t.equal(sidecars.length, 2);
   for (const c of sidecars) t.equal(c.command, undefined, `${c.name} runs the image's entry point as PID 1`);
@@ -323,9 +363,11 @@ t.test('the CLI path in the sidecar containers is the image\'s entry point, and 
 t.test('the images: snippets render over each overlay and reach exactly the containers they name', async (t) => {
   const snippets = blocks.filter((b) => b.lang === 'yaml' && /^images:/m.test(b.body));
   t.ok(snippets.length >= 3, 'the sidecar, the region, and region and racks together');
-  t.match(snippets[0]?.body, /maas-sidecar/, 'the first snippet is the sidecar\'s');
+  t.match(snippets[0]?.body, /maas-sidecar/, "the first snippet is the sidecar's");
   const imageOf = (objects: readonly K8sObject[]) =>
-    new Rendered(objects).workloads.flatMap((w) => [...w.pod.containers, ...(w.pod.initContainers ?? [])].map((c) => ({ key: `${w.name}/${c.name}`, image: c.image })));
+    new Rendered(objects).workloads.flatMap((w) =>
+      [...w.pod.containers, ...(w.pod.initContainers ?? [])].map((c) => ({ key: `${w.name}/${c.name}`, image: c.image })),
+    );
   const repository = (image: string) => image.replace(/[:@].*$/, '');
   for (const overlay of OVERLAYS) {
     const before = imageOf(render(overlay));
@@ -337,7 +379,8 @@ t.test('the images: snippets render over each overlay and reach exactly the cont
         t.ok(hit.length > 0, `${overlay}: ${image.name} is an image the rendering runs`);
         for (const c of hit) t.equal(after.get(c.key), `${image.newName ?? image.name}:${image.newTag ?? ''}`, `${overlay}: ${c.key} runs the new image`);
       }
-      for (const c of before.filter((b) => !images.some((i) => repository(b.image) === i.name))) t.equal(after.get(c.key), c.image, `${overlay}: ${c.key} unchanged`);
+      for (const c of before.filter((b) => !images.some((i) => repository(b.image) === i.name)))
+        t.equal(after.get(c.key), c.image, `${overlay}: ${c.key} unchanged`);
     }
   }
 });
@@ -349,7 +392,7 @@ t.test('the API table lists exactly the calls the client makes and the fields it
     const parser = /(parse\w+)\(\s*await\s*$/.exec(client.slice(0, m.index))?.[1];
     return { label: `${m[1]} ${m[2]}${op ? `?op=${op}` : ''}`, parser };
   });
-  t.ok(calls.length >= 15, 'the client\'s calls were found');
+  t.ok(calls.length >= 15, "the client's calls were found");
   const rows = tableAfter(DOC, '| MAAS call |');
   const tabled = rows.flatMap((r) => backticked(r[0] ?? '').map((call) => ({ call: call.replace(/ \(anonymous\)$/, ''), fields: backticked(r[1] ?? '') })));
   t.same(tabled.map((r) => r.call).sort(), [...new Set(calls.map((c) => c.label))].sort(), 'one row entry per call, no other');
@@ -359,9 +402,15 @@ t.test('the API table lists exactly the calls the client makes and the fields it
     t.same(row?.fields.sort(), parser ? fieldPaths(parser.schema).sort() : [], `${call.label}: the fields ${call.parser ?? 'nothing'} reads`);
   }
   const example = /`(MAAS returned a malformed subnet list: [^`]+)`/.exec(FLAT)?.[1];
-  const withoutDhcp = { id: 1, cidr: '10.7.200.0/24', gateway_ip: null, dns_servers: [], vlan: { id: 5001, vid: 0, fabric_id: 0, primary_rack: null, secondary_rack: null } };
+  const withoutDhcp = {
+    id: 1,
+    cidr: '10.7.200.0/24',
+    gateway_ip: null,
+    dns_servers: [],
+    vlan: { id: 5001, vid: 0, fabric_id: 0, primary_rack: null, secondary_rack: null },
+  };
   t.ok(example, 'the guide gives an example error');
-  t.throws(() => maasTypes.parseSubnets([withoutDhcp]), { message: example ?? '' }, 'the guide\'s example error is the one a missing field gives');
+  t.throws(() => maasTypes.parseSubnets([withoutDhcp]), { message: example ?? '' }, "the guide's example error is the one a missing field gives");
 });
 
 /** Every field path a TypeBox schema declares: `a`, `a.b`, `a[].b`; unions and optionals see through. */
@@ -377,13 +426,14 @@ function fieldPaths(schema: unknown, prefix = ''): string[] {
     const structured = items.type === 'object' || items.anyOf !== undefined;
     return structured ? fieldPaths(items, prefix ? `${prefix}[]` : '') : prefix ? [prefix] : [];
   }
-  if (s.type === 'object' && s.properties) return Object.entries(s.properties).flatMap(([name, child]) => fieldPaths(child, prefix ? `${prefix}.${name}` : name));
+  if (s.type === 'object' && s.properties)
+    return Object.entries(s.properties).flatMap(([name, child]) => fieldPaths(child, prefix ? `${prefix}.${name}` : name));
   return prefix ? [prefix] : [];
 }
 
 const defaultOf = (schema: unknown): unknown => (schema as { default?: unknown }).default;
 
-t.test('the numbers and paths the guide gives are the code\'s and the manifests\'', async (t) => {
+t.test("the numbers and paths the guide gives are the code's and the manifests'", async (t) => {
   const region = production.workloads.find((w) => w.name === 'maas-region') as Workload;
   const rack = production.workloads.find((w) => w.name === 'maas-rack') as Workload;
   const regionSidecar = production.container(region, 'region-sidecar') as Container;
@@ -409,7 +459,8 @@ t.test('the numbers and paths the guide gives are the code\'s and the manifests\
   const regionSpec = region.object.spec as { replicas?: number; updateStrategy?: { type?: string } };
   t.equal(regionSpec.replicas, 1, 'one region replica');
   t.equal(regionSpec.updateStrategy?.type ?? 'RollingUpdate', 'RollingUpdate', 'an apply restarts the region pod');
-  for (const c of [regionSidecar, rackSidecar]) t.equal(envValue(c, 'SIDECAR_TOKEN_FILE'), '/etc/maas-sidecar/token/token', `${c.name} reads the token where the guide says`);
+  for (const c of [regionSidecar, rackSidecar])
+    t.equal(envValue(c, 'SIDECAR_TOKEN_FILE'), '/etc/maas-sidecar/token/token', `${c.name} reads the token where the guide says`);
   // "Rotating the sidecar token" rests on this: two lines, the region accepting both, racks
   // sending the first, both re-reading the file (run for real in the rotation subtest below).
   t.match(FLAT, '**Both sidecars re-read the file when it changes**');
@@ -429,7 +480,8 @@ t.test('the numbers and paths the guide gives are the code\'s and the manifests\
   const dbService = await readFile(`${REPO}images/maas-region/maas-region-db.service`, 'utf8');
   t.match(dbService, /^Before=maas-regiond\.service$/m);
   t.match(dbService, /^ExecStart=\/usr\/sbin\/maas-region dbupgrade$/m, 'the region container migrates the database at start');
-  for (const image of ['maas-region', 'maas-rack']) t.match(await readFile(`${REPO}images/${image}/Dockerfile`, 'utf8'), /^ARG MAAS_PPA=ppa:maas\/3\.5$/m, `${image} takes MAAS_PPA`);
+  for (const image of ['maas-region', 'maas-rack'])
+    t.match(await readFile(`${REPO}images/${image}/Dockerfile`, 'utf8'), /^ARG MAAS_PPA=ppa:maas\/3\.5$/m, `${image} takes MAAS_PPA`);
   const postgres = production.workloads.find((w) => w.name === 'maas-postgres')?.pod.containers[0]?.image;
   t.match(postgres, /\/postgres:16$/, 'the base runs postgres:16');
   t.match(FLAT, 'the base runs `postgres:16`');
@@ -439,7 +491,14 @@ t.test('the alerts, runbook anchors and dashboard panels the guide names exist',
   const rule = production.object('PrometheusRule', 'maas-sidecar') as unknown as { spec: { groups: { rules: { alert?: string }[] }[] } };
   const alerts = rule.spec.groups.flatMap((g) => g.rules.flatMap((r) => (r.alert ? [r.alert] : [])));
   const runbook = await readFile(`${REPO}docs/runbook.md`, 'utf8');
-  const anchors = new Set([...runbook.matchAll(/^#+ (.+)$/gm)].map((m) => (m[1] as string).toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')));
+  const anchors = new Set(
+    [...runbook.matchAll(/^#+ (.+)$/gm)].map((m) =>
+      (m[1] as string)
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
   const rows = tableAfter(DOC, '| alert | first look |');
   const linked = rows.map((r) => /^\[(\w+)\]\(runbook\.md#([\w-]+)\)$/.exec(r[0] ?? ''));
   t.same(linked.map((m) => m?.[1]).sort(), [...alerts].sort(), 'one row per alert of the monitoring component');
@@ -483,7 +542,14 @@ const RACK = 'rack-a';
 function standIns(stack: Stack, target: Target): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of target.workload.pod.volumes ?? []) {
-    const volume = v as { name: string; secret?: { secretName: string }; configMap?: { name: string }; hostPath?: unknown; projected?: unknown; persistentVolumeClaim?: unknown };
+    const volume = v as {
+      name: string;
+      secret?: { secretName: string };
+      configMap?: { name: string };
+      hostPath?: unknown;
+      projected?: unknown;
+      persistentVolumeClaim?: unknown;
+    };
     if (volume.secret?.secretName === 'maas-sidecar-token') out[volume.name] = stack.folders.token[target.workload.name] ?? '';
     else if (volume.secret?.secretName === 'maas-region-sidecar-tls') out[volume.name] = stack.folders.tls;
     else if (volume.secret?.secretName === 'maas-admin') out[volume.name] = stack.folders.admin;
@@ -492,7 +558,8 @@ function standIns(stack: Stack, target: Target): Record<string, string> {
     else if (volume.hostPath) out[volume.name] = stack.rackDir;
   }
   // The region's data volume (a PVC template): the simulator writes the region secret there.
-  for (const t of (target.workload.object.spec as { volumeClaimTemplates?: { metadata: { name: string } }[] }).volumeClaimTemplates ?? []) out[t.metadata.name] = stack.sim.dir;
+  for (const t of (target.workload.object.spec as { volumeClaimTemplates?: { metadata: { name: string } }[] }).volumeClaimTemplates ?? [])
+    out[t.metadata.name] = stack.sim.dir;
   return out;
 }
 
@@ -534,7 +601,12 @@ const keysOf = (value: unknown): Set<string> => {
   const keys = new Set<string>();
   const walk = (v: unknown) => {
     if (Array.isArray(v)) v.forEach(walk);
-    else if (v !== null && typeof v === 'object') for (const [k, child] of Object.entries(v)) (keys.add(k), walk(child));
+    else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        keys.add(k);
+        walk(child);
+      }
+    }
   };
   walk(value);
   return keys;
@@ -557,7 +629,7 @@ const ROTATION = 'Rotating the sidecar token';
 const isRegionRun = (r: SidecarRun) => r.container.name === 'region-sidecar';
 const plain = (r: SidecarRun, ...args: string[]) => r.args.join(' ') === args.join(' ') && r.jq === undefined;
 
-t.test('the guide\'s sidecar commands, run in place against a simulated MAAS', async (t) => {
+t.test("the guide's sidecar commands, run in place against a simulated MAAS", async (t) => {
   const regionWorkload = checked.runs.find(isRegionRun)?.target;
   t.ok(regionWorkload, 'the guide runs commands in the region sidecar');
   const regionSidecar = production.container(regionWorkload?.workload as Workload, 'region-sidecar') as Container;
@@ -567,17 +639,29 @@ t.test('the guide\'s sidecar commands, run in place against a simulated MAAS', a
   const rackWorkload = checked.runs.find((r) => !isRegionRun(r))?.target.workload as Workload;
   const sim = await startSimulatorProcess(t);
   // Each pod has its own copy of the token Secret, which the kubelet updates at its own time.
-  const token = { [regionWorkload?.workload.name ?? '']: await tempDir(t, 'maas-ops-token-region-'), [rackWorkload.name]: await tempDir(t, 'maas-ops-token-rack-') };
+  const token = {
+    [regionWorkload?.workload.name ?? '']: await tempDir(t, 'maas-ops-token-region-'),
+    [rackWorkload.name]: await tempDir(t, 'maas-ops-token-rack-'),
+  };
   const folders = { token, admin: await tempDir(t, 'maas-ops-admin-'), network: await tempDir(t, 'maas-ops-network-'), tls: await tempDir(t, 'maas-ops-tls-') };
   const tokenFiles = Object.values(token).map((dir) => join(dir, 'token')) as [string, string];
   for (const file of tokenFiles) await writeFile(file, TOKEN, { mode: 0o600 });
   await writeFile(join(folders.admin, 'password'), 'operations-guide-password');
   for (const [file, text] of Object.entries(network)) await writeFile(join(folders.network, file), text);
   // The pod's MAAS container, as the exec endpoint runs it: the simulator's maas-region stand-in.
-  const api = await startKubeApi(t, { containers: [{ namespace: NS, pod: regionWorkload?.podName ?? '', container: execContainer, env: { PATH: `${join(sim.dir, 'bin')}:${process.env.PATH ?? ''}` } }] });
+  const api = await startKubeApi(t, {
+    containers: [
+      { namespace: NS, pod: regionWorkload?.podName ?? '', container: execContainer, env: { PATH: `${join(sim.dir, 'bin')}:${process.env.PATH ?? ''}` } },
+    ],
+  });
   const regionPort = await closedPort();
   const [regionTokenFile, rackTokenFile] = tokenFiles;
-  const region = await startRegionProcess(t, sim, { SIDECAR_LISTEN_PORT: String(regionPort), SIDECAR_TOKEN_FILE: regionTokenFile }, network['network.yaml'] ?? null);
+  const region = await startRegionProcess(
+    t,
+    sim,
+    { SIDECAR_LISTEN_PORT: String(regionPort), SIDECAR_TOKEN_FILE: regionTokenFile },
+    network['network.yaml'] ?? null,
+  );
   const rackDir = await tempDir(t, 'maas-ops-rack-');
   await mkdir(rackDir, { recursive: true });
   // Short long-polls: a refused token shows at the next one (the straggler below).
@@ -587,7 +671,13 @@ t.test('the guide\'s sidecar commands, run in place against a simulated MAAS', a
   await waitFor(() => stack.rack.ready(), { what: 'the rack sidecar ready', timeoutMs: scaled(30_000) });
   await waitFor(
     async () => {
-      const s = (await stack.region.status()) as unknown as { ready: boolean; loop: { status: string }; lastPass: { ok: boolean } | null; pending: unknown[]; racks: { subnets: { role: string }[] }[] };
+      const s = (await stack.region.status()) as unknown as {
+        ready: boolean;
+        loop: { status: string };
+        lastPass: { ok: boolean } | null;
+        pending: unknown[];
+        racks: { subnets: { role: string }[] }[];
+      };
       return s.ready && s.loop.status === 'idle' && s.lastPass?.ok === true && s.pending.length === 0 && s.racks[0]?.subnets[0]?.role === 'primary';
     },
     { what: 'the region converged with the rack as DHCP primary', timeoutMs: scaled(30_000) },
@@ -616,11 +706,15 @@ t.test('the guide\'s sidecar commands, run in place against a simulated MAAS', a
       const objects = kind === 'both' ? [regionJson, rackJson] : kind === 'region' ? [regionJson] : [rackJson];
       for (const o of objects) t.ok(name in o, `${kind}: ${name} is in status --json`);
       const inner = new Set(objects.flatMap((o) => [...keysOf(o[name])]));
-      for (const sub of backticked(meaning ?? '')) t.ok(inner.has(sub) || new RegExp(`\\b${sub}\\b`).test(help), `${name}.${sub} is in status --json (or in --help's JSON shape)`);
+      for (const sub of backticked(meaning ?? ''))
+        t.ok(inner.has(sub) || new RegExp(`\\b${sub}\\b`).test(help), `${name}.${sub} is in status --json (or in --help's JSON shape)`);
     }
     for (const { run, result } of outputs.filter((o) => o.run.jq)) {
       const filter = run.jq?.at(-1) ?? '';
-      const named = [...filter.matchAll(/\.(\w+)/g), ...[...filter.matchAll(/\{([^}]*)\}/g)].flatMap((m) => (m[1] as string).split(',').map((n) => /^\s*(\w+)\s*$/.exec(n)))].flatMap((m) => (m ? [m[1] as string] : []));
+      const named = [
+        ...filter.matchAll(/\.(\w+)/g),
+        ...[...filter.matchAll(/\{([^}]*)\}/g)].flatMap((m) => (m[1] as string).split(',').map((n) => /^\s*(\w+)\s*$/.exec(n))),
+      ].flatMap((m) => (m ? [m[1] as string] : []));
       const keys = keysOf(JSON.parse(result.stdout));
       for (const name of named) t.ok(keys.has(name), `${filter}: ${name} is in the output`);
       if (jqPresent) {
@@ -639,12 +733,17 @@ t.test('the guide\'s sidecar commands, run in place against a simulated MAAS', a
     t.ok(plans.length > 0);
     for (const { result } of plans) t.match(result.stdout, `${stack.sim.url}: converged, nothing to change`);
     t.ok(
-      stack.api.execs.some((e) => e.pod === regionWorkload?.podName && e.container === execContainer && e.argv.join(' ') === `maas-region apikey --username ${envValue(regionSidecar, 'MAAS_ADMIN_USERNAME')}`),
-      'plan --use-region-cli read the admin key through an exec into the pod\'s MAAS container',
+      stack.api.execs.some(
+        (e) =>
+          e.pod === regionWorkload?.podName &&
+          e.container === execContainer &&
+          e.argv.join(' ') === `maas-region apikey --username ${envValue(regionSidecar, 'MAAS_ADMIN_USERNAME')}`,
+      ),
+      "plan --use-region-cli read the admin key through an exec into the pod's MAAS container",
     );
 
     const versionGreps = checked.logGreps.filter((g) => g.section !== ROTATION);
-    t.ok(versionGreps.length > 0, 'the guide greps the region sidecar\'s log for the MAAS version');
+    t.ok(versionGreps.length > 0, "the guide greps the region sidecar's log for the MAAS version");
     for (const { pattern } of versionGreps) {
       const lines = stack.region.proc.stdout.filter((l) => l.includes(pattern));
       t.ok(lines.length > 0, `grep ${pattern} finds the line`);
@@ -666,15 +765,19 @@ t.test('the guide\'s sidecar commands, run in place against a simulated MAAS', a
     }
     t.match(FLAT, 'With the `tls` component');
     const rackInTls = tls.container(tls.workloads.find((w) => w.name === rackWorkload.name) as Workload, 'rack-sidecar') as Container;
-    const certificate = tls.object('Certificate', tls.secrets().has('maas-region-sidecar-tls') ? 'maas-region-sidecar-tls' : '') as unknown as { spec: { dnsNames: string[] } } | undefined;
-    t.ok(certificate?.spec.dnsNames.includes(new URL(envValue(rackInTls, 'REGION_SIDECAR_URL') ?? 'http://x').hostname), 'racks ask the region sidecar at a name its certificate holds');
+    const certificate = tls.object('Certificate', tls.secrets().has('maas-region-sidecar-tls') ? 'maas-region-sidecar-tls' : '') as unknown as
+      { spec: { dnsNames: string[] } } | undefined;
+    t.ok(
+      certificate?.spec.dnsNames.includes(new URL(envValue(rackInTls, 'REGION_SIDECAR_URL') ?? 'http://x').hostname),
+      'racks ask the region sidecar at a name its certificate holds',
+    );
     t.ok(envValue(rackInTls, 'REGION_SIDECAR_CA_FILE'), 'and trust its CA: status --region works there');
 
     const exported = new Set(`${await stack.region.metrics()}\n${await stack.rack.metrics()}`.split('\n').flatMap((l) => /^(\w+)/.exec(l)?.[1] ?? []));
     for (const metric of new Set(DOC.match(/\bmaas_sidecar_\w+/g) ?? [])) t.ok(exported.has(metric), `${metric} is exported`);
   });
 
-  await t.test('rotating the sidecar token: the guide\'s three steps refuse nothing; a straggler recovers by itself', async (t) => {
+  await t.test("rotating the sidecar token: the guide's three steps refuse nothing; a straggler recovers by itself", async (t) => {
     // The Secret values the guide's commands make, evaluated by a shell as kubectl's would be.
     const OLD = TOKEN;
     const NEW = 'operations-guide-token-rotated-9876543210';
@@ -682,14 +785,17 @@ t.test('the guide\'s sidecar commands, run in place against a simulated MAAS', a
       .filter((c) => c.section === ROTATION && / create secret generic /.test(c.line))
       .map(({ line }) => {
         const literal = segments(line)[0]?.argv.find((w) => w.startsWith('--from-literal=token=')) ?? '';
-        const shellOut = spawnSync('bash', ['-c', `printf %s "${literal.slice('--from-literal=token='.length)}"`], { env: { PATH: process.env.PATH ?? '', OLD, NEW }, encoding: 'utf8' });
+        const shellOut = spawnSync('bash', ['-c', `printf %s "${literal.slice('--from-literal=token='.length)}"`], {
+          env: { PATH: process.env.PATH ?? '', OLD, NEW },
+          encoding: 'utf8',
+        });
         return shellOut.stdout;
       });
     t.same(values, [`${OLD}\n${NEW}`, `${NEW}\n${OLD}`, NEW], 'old and new, new and old, new');
     const [regionFile, rackFile] = tokenFiles;
     const regionGrep = checked.logGreps.find((g) => g.section === ROTATION && g.container === regionSidecar.name);
     const rackGrep = checked.logGreps.find((g) => g.section === ROTATION && g.container !== regionSidecar.name);
-    t.ok(regionGrep && rackGrep, 'the guide greps both sidecars\' logs');
+    t.ok(regionGrep && rackGrep, "the guide greps both sidecars' logs");
     const logged = (lines: readonly string[], pattern: string) => lines.filter((l) => l.includes(pattern)).map((l) => JSON.parse(l) as Record<string, unknown>);
     const metric = async (name: string) => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\d+)`, 'm').exec(await stack.region.metrics())?.[1] ?? NaN);
     const accepted = (line: 'first' | 'second') => metric(`maas_sidecar_token_accepted_total{line="${line}"}`);
@@ -711,27 +817,43 @@ t.test('the guide\'s sidecar commands, run in place against a simulated MAAS', a
 
     // Step 1: the region's copy updates first, then the rack's; racks keep sending the old token.
     await writeFile(regionFile, values[0] ?? '');
-    await waitFor(() => logged(stack.region.proc.stdout, regionGrep?.pattern ?? '').some((l) => l.tokens === 2), { what: 'the region re-reading two tokens', timeoutMs: scaled(20_000) });
+    await waitFor(() => logged(stack.region.proc.stdout, regionGrep?.pattern ?? '').some((l) => l.tokens === 2), {
+      what: 'the region re-reading two tokens',
+      timeoutMs: scaled(20_000),
+    });
     await writeFile(rackFile, values[0] ?? '');
     t.ok(await racksOn('first'), 'step 1: racks still send the old token, on the first line');
 
     // Step 2: the rack's copy updates first this time; either way the region accepts both.
     await writeFile(rackFile, values[1] ?? '');
-    await waitFor(() => logged(stack.rack.proc.stdout, rackGrep?.pattern ?? '').length === 1, { what: 'the rack re-reading its token', timeoutMs: scaled(20_000) });
-    t.ok(await racksOn('second'), 'the rack sends the new token, still the region\'s second line');
+    await waitFor(() => logged(stack.rack.proc.stdout, rackGrep?.pattern ?? '').length === 1, {
+      what: 'the rack re-reading its token',
+      timeoutMs: scaled(20_000),
+    });
+    t.ok(await racksOn('second'), "the rack sends the new token, still the region's second line");
     await writeFile(regionFile, values[1] ?? '');
-    await waitFor(() => logged(stack.region.proc.stdout, regionGrep?.pattern ?? '').length === 2, { what: 'the region re-reading new and old', timeoutMs: scaled(20_000) });
-    t.ok(await racksOn('first'), 'step 2: the second line\'s count stops rising once racks have moved');
+    await waitFor(() => logged(stack.region.proc.stdout, regionGrep?.pattern ?? '').length === 2, {
+      what: 'the region re-reading new and old',
+      timeoutMs: scaled(20_000),
+    });
+    t.ok(await racksOn('first'), "step 2: the second line's count stops rising once racks have moved");
 
     // Step 3: the old token retired.
     await writeFile(regionFile, values[2] ?? '');
     await writeFile(rackFile, values[2] ?? '');
-    await waitFor(() => logged(stack.region.proc.stdout, regionGrep?.pattern ?? '').some((l) => l.tokens === 1), { what: 'the region re-reading one token', timeoutMs: scaled(20_000) });
+    await waitFor(() => logged(stack.region.proc.stdout, regionGrep?.pattern ?? '').some((l) => l.tokens === 1), {
+      what: 'the region re-reading one token',
+      timeoutMs: scaled(20_000),
+    });
     t.ok(await racksOn('first'), 'step 3: racks go on with the new token');
     t.equal(await refusals(), 0, 'no request was refused');
     t.equal(watchFailures(), failuresBefore, 'the rack never lost the region');
     t.equal(registrations(), registeredBefore, 'nothing registered again');
-    for (const [run, result] of await runEach(t, stack, checked.runs.filter((r) => r.section === ROTATION))) {
+    for (const [run, result] of await runEach(
+      t,
+      stack,
+      checked.runs.filter((r) => r.section === ROTATION),
+    )) {
       t.equal(result.code, 0, run.line);
       t.match(result.stdout, /: ready$/m, run.line);
     }
@@ -755,7 +877,11 @@ t.test('the guide\'s sidecar commands, run in place against a simulated MAAS', a
     const subnet = (await stack.sim.state()).subnets.find((s) => s.gatewayIp !== null);
     await admin.updateSubnet(subnet?.id ?? 0, { gateway_ip: '10.7.200.254' });
     await waitFor(async () => (await stack.rack.status()).regionReachable === false, { what: 'the rack noticing the region sidecar gone' });
-    for (const [run, result] of await runEach(t, stack, checked.runs.filter((r) => r.jq === undefined))) {
+    for (const [run, result] of await runEach(
+      t,
+      stack,
+      checked.runs.filter((r) => r.jq === undefined),
+    )) {
       if (run.args[0] === 'plan') {
         t.equal(result.code, run.args.includes('--detailed-exitcode') ? 3 : 0, `${run.line}: changes pending`);
         t.match(result.stdout, `set subnet ${subnet?.cidr} gateway 10.7.200.254 -> ${subnet?.gatewayIp}`);

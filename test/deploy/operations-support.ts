@@ -60,7 +60,12 @@ export function tableAfter(markdown: string, marker: string): string[][] {
   for (const line of lines.slice(start)) {
     if (!line.startsWith('|')) break;
     if (/^\|[-| ]+\|$/.test(line)) continue;
-    rows.push(line.slice(1, -1).split(' | ').map((cell) => cell.trim()));
+    rows.push(
+      line
+        .slice(1, -1)
+        .split(' | ')
+        .map((cell) => cell.trim()),
+    );
   }
   return rows.slice(1);
 }

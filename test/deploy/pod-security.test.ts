@@ -19,11 +19,17 @@ const RESTRICTED_OK: PodTemplate = {
   spec: {
     securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
     containers: [{ name: 'app', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
-    volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'x' } }, { name: 'cfg', configMap: { name: 'x' } }],
+    volumes: [
+      { name: 'data', persistentVolumeClaim: { claimName: 'x' } },
+      { name: 'cfg', configMap: { name: 'x' } },
+    ],
   },
 };
 const app = (over: Record<string, unknown>): PodTemplate => ({
-  spec: { ...RESTRICTED_OK.spec, containers: [{ name: 'app', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, ...over } }] },
+  spec: {
+    ...RESTRICTED_OK.spec,
+    containers: [{ name: 'app', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, ...over } }],
+  },
 });
 const pod = (over: Partial<PodSpec>): PodTemplate => ({ spec: { ...RESTRICTED_OK.spec, ...over } });
 const checks = (template: PodTemplate, level: Level) => [...new Set(violations(template, level).map((v) => v.check))].sort();
@@ -33,7 +39,12 @@ t.test('evaluator: the Pod Security Standards', async (t) => {
     ['a restricted pod passes restricted', RESTRICTED_OK, 'restricted', []],
     ['privileged admits anything', pod({ hostPID: true, volumes: [{ name: 'h', hostPath: { path: '/' } }] }), 'privileged', []],
     ['hostNetwork is a host namespace', pod({ hostNetwork: true }), 'baseline', ['hostNamespaces']],
-    ['hostNetwork defaults hostPort to containerPort: a host port', pod({ hostNetwork: true, containers: [{ name: 'app', ports: [{ containerPort: 8081 }] }] }), 'baseline', ['hostNamespaces', 'hostPorts']],
+    [
+      'hostNetwork defaults hostPort to containerPort: a host port',
+      pod({ hostNetwork: true, containers: [{ name: 'app', ports: [{ containerPort: 8081 }] }] }),
+      'baseline',
+      ['hostNamespaces', 'hostPorts'],
+    ],
     ['a container port without hostNetwork is no host port', pod({ containers: [{ name: 'app', ports: [{ containerPort: 8081 }] }] }), 'baseline', []],
     ['hostPID and hostIPC', pod({ hostPID: true, hostIPC: true }), 'baseline', ['hostNamespaces']],
     ['a privileged container', app({ privileged: true }), 'baseline', ['privileged']],
@@ -42,21 +53,53 @@ t.test('evaluator: the Pod Security Standards', async (t) => {
     ['a hostPath volume', pod({ volumes: [{ name: 'cgroup', hostPath: { path: '/sys/fs/cgroup' } }] }), 'baseline', ['hostPathVolumes']],
     ['seccomp Unconfined fails baseline', app({ seccompProfile: { type: 'Unconfined' } }), 'baseline', ['seccompProfile_baseline']],
     ['AppArmor unconfined by field', app({ appArmorProfile: { type: 'Unconfined' } }), 'baseline', ['appArmorProfile']],
-    ['AppArmor unconfined by annotation', { ...RESTRICTED_OK, metadata: { annotations: { 'container.apparmor.security.beta.kubernetes.io/app': 'unconfined' } } }, 'baseline', ['appArmorProfile']],
+    [
+      'AppArmor unconfined by annotation',
+      { ...RESTRICTED_OK, metadata: { annotations: { 'container.apparmor.security.beta.kubernetes.io/app': 'unconfined' } } },
+      'baseline',
+      ['appArmorProfile'],
+    ],
     ['an SELinux type of its own', app({ seLinuxOptions: { type: 'spc_t' } }), 'baseline', ['seLinuxOptions']],
     ['container_t is allowed', app({ seLinuxOptions: { type: 'container_t' } }), 'baseline', []],
     ['procMount Unmasked', app({ procMount: 'Unmasked' }), 'baseline', ['procMount']],
-    ['an unsafe sysctl', pod({ securityContext: { ...RESTRICTED_OK.spec.securityContext, sysctls: [{ name: 'kernel.msgmax', value: '1' }] } }), 'baseline', ['sysctls']],
-    ['a safe sysctl', pod({ securityContext: { ...RESTRICTED_OK.spec.securityContext, sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] } }), 'restricted', []],
+    [
+      'an unsafe sysctl',
+      pod({ securityContext: { ...RESTRICTED_OK.spec.securityContext, sysctls: [{ name: 'kernel.msgmax', value: '1' }] } }),
+      'baseline',
+      ['sysctls'],
+    ],
+    [
+      'a safe sysctl',
+      pod({ securityContext: { ...RESTRICTED_OK.spec.securityContext, sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] } }),
+      'restricted',
+      [],
+    ],
     ['restricted: allowPrivilegeEscalation must be false', app({ allowPrivilegeEscalation: undefined }), 'restricted', ['allowPrivilegeEscalation']],
     ['restricted: runAsNonRoot false on the container overrides the pod', app({ runAsNonRoot: false }), 'restricted', ['runAsNonRoot']],
     ['restricted: runAsNonRoot unset everywhere', pod({ securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }), 'restricted', ['runAsNonRoot']],
     ['restricted: runAsUser 0', app({ runAsUser: 0 }), 'restricted', ['runAsUser']],
     ['restricted: no seccomp profile anywhere', pod({ securityContext: { runAsNonRoot: true } }), 'restricted', ['seccompProfile_restricted']],
-    ['restricted: seccomp on the container alone is enough', { spec: { securityContext: { runAsNonRoot: true }, containers: [{ name: 'app', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } } }] } }, 'restricted', []],
+    [
+      'restricted: seccomp on the container alone is enough',
+      {
+        spec: {
+          securityContext: { runAsNonRoot: true },
+          containers: [
+            { name: 'app', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } } },
+          ],
+        },
+      },
+      'restricted',
+      [],
+    ],
     ['restricted: capabilities must drop ALL', app({ capabilities: {} }), 'restricted', ['capabilities_restricted']],
     ['restricted: only NET_BIND_SERVICE may be added', app({ capabilities: { drop: ['ALL'], add: ['CHOWN'] } }), 'restricted', ['capabilities_restricted']],
-    ['restricted: hostPath is not an allowed volume type', pod({ volumes: [{ name: 'h', hostPath: { path: '/x' } }] }), 'restricted', ['hostPathVolumes', 'restrictedVolumes']],
+    [
+      'restricted: hostPath is not an allowed volume type',
+      pod({ volumes: [{ name: 'h', hostPath: { path: '/x' } }] }),
+      'restricted',
+      ['hostPathVolumes', 'restrictedVolumes'],
+    ],
     ['restricted: init containers count', pod({ initContainers: [{ name: 'init' }] }), 'restricted', ['allowPrivilegeEscalation', 'capabilities_restricted']],
   ];
   for (const [name, template, level, expected] of cases) t.same(checks(template, level), expected, name);
@@ -92,10 +135,7 @@ const NEEDS_BEYOND_BASELINE: Record<string, string[]> = {
     'hostPathVolumes rack-config hostPath',
     'hostPathVolumes rack-data hostPath',
   ],
-  'DaemonSet/maas-provisioning-bridge': [
-    'capabilities_baseline bridge NET_ADMIN',
-    'hostNamespaces pod hostNetwork=true',
-  ],
+  'DaemonSet/maas-provisioning-bridge': ['capabilities_baseline bridge NET_ADMIN', 'hostNamespaces pod hostNetwork=true'],
 };
 
 interface Workload extends K8sObject {
@@ -114,7 +154,8 @@ for (const rendering of everyCombination()) {
     t.equal(label('enforce'), 'privileged', 'enforce: privileged (the MAAS pods need it)');
     t.equal(label('warn'), 'baseline', 'warn: baseline');
     t.equal(label('audit'), 'baseline', 'audit: baseline');
-    for (const mode of ['enforce', 'warn', 'audit']) t.equal(namespace.metadata.labels?.[`pod-security.kubernetes.io/${mode}-version`], 'latest', `${mode}-version`);
+    for (const mode of ['enforce', 'warn', 'audit'])
+      t.equal(namespace.metadata.labels?.[`pod-security.kubernetes.io/${mode}-version`], 'latest', `${mode}-version`);
     for (const w of workloads(rendering.objects)) t.same(violations(w.spec.template, label('enforce')!), [], `${w.kind}/${w.metadata.name} is admitted`);
   });
 

@@ -62,7 +62,21 @@ export interface Violation {
   readonly detail: string;
 }
 
-const BASELINE_CAPABILITIES = new Set(['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT']);
+const BASELINE_CAPABILITIES = new Set([
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+]);
 const SAFE_SYSCTLS = new Set([
   'kernel.shm_rmid_forced',
   'net.ipv4.ip_local_port_range',
@@ -83,10 +97,15 @@ export const containersOf = (spec: PodSpec): Container[] => [...(spec.initContai
 /** What the API server defaults before admission sees the pod (the part the checks depend on). */
 export function defaulted(template: PodTemplate): PodTemplate {
   if (!template.spec.hostNetwork) return template;
-  const withHostPorts = (cs: Container[] | undefined) => cs?.map((c) => ({ ...c, ports: c.ports?.map((p) => ({ ...p, hostPort: p.hostPort || p.containerPort })) }));
+  const withHostPorts = (cs: Container[] | undefined) =>
+    cs?.map((c) => ({ ...c, ports: c.ports?.map((p) => ({ ...p, hostPort: p.hostPort || p.containerPort })) }));
   return {
     ...template,
-    spec: { ...template.spec, containers: withHostPorts(template.spec.containers)!, ...(template.spec.initContainers ? { initContainers: withHostPorts(template.spec.initContainers) } : {}) },
+    spec: {
+      ...template.spec,
+      containers: withHostPorts(template.spec.containers)!,
+      ...(template.spec.initContainers ? { initContainers: withHostPorts(template.spec.initContainers) } : {}),
+    },
   };
 }
 
@@ -103,7 +122,8 @@ function baseline(template: PodTemplate): Violation[] {
   for (const sysctl of pod.sysctls ?? []) if (!SAFE_SYSCTLS.has(sysctl.name)) add('sysctls', 'pod', sysctl.name);
   for (const volume of spec.volumes ?? []) if ('hostPath' in volume) add('hostPathVolumes', volume.name, 'hostPath');
   for (const [key, value] of Object.entries(template.metadata?.annotations ?? {})) {
-    if (key.startsWith('container.apparmor.security.beta.kubernetes.io/') && value !== 'runtime/default' && !value.startsWith('localhost/')) add('appArmorProfile', key.split('/')[1] ?? key, value);
+    if (key.startsWith('container.apparmor.security.beta.kubernetes.io/') && value !== 'runtime/default' && !value.startsWith('localhost/'))
+      add('appArmorProfile', key.split('/')[1] ?? key, value);
   }
   for (const c of containersOf(spec)) {
     const sc = c.securityContext ?? {};
@@ -119,7 +139,11 @@ function baseline(template: PodTemplate): Violation[] {
   return out;
 }
 
-function checkSeLinux(options: NonNullable<SecurityContext['seLinuxOptions']>, where: string, add: (check: string, where: string, detail: string) => void): void {
+function checkSeLinux(
+  options: NonNullable<SecurityContext['seLinuxOptions']>,
+  where: string,
+  add: (check: string, where: string, detail: string) => void,
+): void {
   if (!SELINUX_TYPES.has(options.type ?? '')) add('seLinuxOptions', where, `type ${options.type}`);
   if (options.user) add('seLinuxOptions', where, `user ${options.user}`);
   if (options.role) add('seLinuxOptions', where, `role ${options.role}`);
@@ -143,7 +167,8 @@ function restrictedOnly(template: PodTemplate): Violation[] {
     if (nonRoot !== true) add('runAsNonRoot', c.name, `runAsNonRoot=${String(nonRoot)}`);
     if (sc.runAsUser === 0) add('runAsUser', c.name, 'runAsUser=0');
     const seccomp = sc.seccompProfile?.type;
-    if (seccomp === undefined ? !podSeccompOk : seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') add('seccompProfile_restricted', c.name, `seccompProfile ${seccomp ?? pod.seccompProfile?.type ?? 'unset'}`);
+    if (seccomp === undefined ? !podSeccompOk : seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost')
+      add('seccompProfile_restricted', c.name, `seccompProfile ${seccomp ?? pod.seccompProfile?.type ?? 'unset'}`);
     if (!(sc.capabilities?.drop ?? []).includes('ALL')) add('capabilities_restricted', c.name, 'does not drop ALL');
     for (const cap of sc.capabilities?.add ?? []) if (cap !== 'NET_BIND_SERVICE') add('capabilities_restricted', c.name, `adds ${cap}`);
   }

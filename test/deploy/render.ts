@@ -11,12 +11,20 @@ import YAML from 'yaml';
 import { REPO, type K8sObject } from '../helpers/k8s.js';
 
 /** Every overlay in deploy/overlays, so one an operator adds is validated too. */
-export const OVERLAYS: readonly string[] = readdirSync(join(REPO, 'deploy/overlays'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-export const COMPONENTS: readonly string[] = readdirSync(join(REPO, 'deploy/components'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+export const OVERLAYS: readonly string[] = readdirSync(join(REPO, 'deploy/overlays'), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+export const COMPONENTS: readonly string[] = readdirSync(join(REPO, 'deploy/components'), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
 
 export function renderPath(dir: string): K8sObject[] {
   const text = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 60_000 });
-  return YAML.parseAllDocuments(text).map((doc) => doc.toJSON() as K8sObject).filter(Boolean);
+  return YAML.parseAllDocuments(text)
+    .map((doc) => doc.toJSON() as K8sObject)
+    .filter(Boolean);
 }
 
 /** Renders a kustomization whose `resources`/`components` are repository paths (e.g. `deploy/overlays/production`). */
@@ -59,9 +67,10 @@ export function everyCombination(): Rendering[] {
     const missing = COMPONENTS.filter((c) => !own.includes(c));
     const subsets = missing.reduce<string[][]>((acc, c) => [...acc, ...acc.map((s) => [...s, c])], [[]]);
     for (const extra of subsets) {
-      const objects = extra.length === 0
-        ? renderPath(join(REPO, 'deploy/overlays', overlay))
-        : renderKustomization({ resources: [`deploy/overlays/${overlay}`], components: extra.map((c) => `deploy/components/${c}`) });
+      const objects =
+        extra.length === 0
+          ? renderPath(join(REPO, 'deploy/overlays', overlay))
+          : renderKustomization({ resources: [`deploy/overlays/${overlay}`], components: extra.map((c) => `deploy/components/${c}`) });
       out.push({ name: [overlay, ...extra].join(' + '), overlay, components: [...own, ...extra], objects });
     }
   }

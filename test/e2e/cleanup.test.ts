@@ -34,10 +34,13 @@ for (const signal of ['SIGTERM', 'SIGALRM'] as const) {
     t.teardown(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
-    const started = await waitFor(() => {
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      return line === undefined ? undefined : (JSON.parse(line) as { pids: number[]; dir: string });
-    }, { what: `the hanging test to start its processes (stderr: ${err.slice(-300)})`, timeoutMs: scaled(60_000) });
+    const started = await waitFor(
+      () => {
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        return line === undefined ? undefined : (JSON.parse(line) as { pids: number[]; dir: string });
+      },
+      { what: `the hanging test to start its processes (stderr: ${err.slice(-300)})`, timeoutMs: scaled(60_000) },
+    );
     const ours = () => processes().filter((p) => started.pids.includes(p.pid) || started.pids.includes(p.pgid));
     // Should the hooks fail, this test must not be the one leaving processes behind.
     t.teardown(() => {

@@ -24,12 +24,23 @@ async function exitWithin(proc: RunningProcess, ms: number): Promise<number | nu
 async function rackEnv(t: Teardownable, env: Record<string, string>): Promise<Record<string, string>> {
   const dir = await tempDir(t, 'maas-config-');
   await writeFile(join(dir, 'token'), `${TOKEN}\n`, { mode: 0o600 });
-  return { REGION_SIDECAR_URL: 'http://127.0.0.1:1', SIDECAR_TOKEN_FILE: join(dir, 'token'), RACK_HOSTNAME: 'rack-a', RACKD_CONF_FILE: join(dir, 'rackd.conf'), RACK_SECRET_FILE: join(dir, 'secret'), ...env };
+  return {
+    REGION_SIDECAR_URL: 'http://127.0.0.1:1',
+    SIDECAR_TOKEN_FILE: join(dir, 'token'),
+    RACK_HOSTNAME: 'rack-a',
+    RACKD_CONF_FILE: join(dir, 'rackd.conf'),
+    RACK_SECRET_FILE: join(dir, 'secret'),
+    ...env,
+  };
 }
 
 for (const [what, host, expected] of [
   ['not a host name', 'not a host', /^ {2}- SIDECAR_LISTEN_HOST must be an IP address .* or a host name \(got "not a host"\)$/m],
-  ['a name that does not resolve (was exit 1, getaddrinfo ENOTFOUND)', 'no-such-host.invalid', /^ {2}- SIDECAR_LISTEN_HOST must be an IP address or a host name that resolves: "no-such-host\.invalid" does not resolve/m],
+  [
+    'a name that does not resolve (was exit 1, getaddrinfo ENOTFOUND)',
+    'no-such-host.invalid',
+    /^ {2}- SIDECAR_LISTEN_HOST must be an IP address or a host name that resolves: "no-such-host\.invalid" does not resolve/m,
+  ],
 ] as const) {
   t.test(`rack: a bad SIDECAR_LISTEN_HOST, ${what}, exits 2 naming the variable`, async (t) => {
     const proc = startCli(t, ['rack'], await rackEnv(t, { SIDECAR_LISTEN_HOST: host }));

@@ -17,7 +17,13 @@ export async function faultThenConverge(t: Tap & Teardownable, faults: Record<st
   await sim.control('PUT', 'faults', faults);
   const region = await startRegionProcess(t, sim, { MAAS_API_KEY_FILE: `${sim.dir}/api-key` });
   const rack = await startRackProcess(t, sim, region.base, 'rack-a');
-  await waitFor(async () => (sample(await region.metrics(), 'maas_sidecar_maas_requests_total{endpoint="GET version/",status="0"}') ?? 0) + (sample(await region.metrics(), 'maas_sidecar_reconcile_total{result="failure"}') ?? 0) > 0 || /answered 5\d\d|malformed|not JSON|unreachable|ECONNRESET|socket/i.test(region.output()), { what: 'the fault to bite', timeoutMs: scaled(20_000) });
+  await waitFor(
+    async () =>
+      (sample(await region.metrics(), 'maas_sidecar_maas_requests_total{endpoint="GET version/",status="0"}') ?? 0) +
+        (sample(await region.metrics(), 'maas_sidecar_reconcile_total{result="failure"}') ?? 0) >
+        0 || /answered 5\d\d|malformed|not JSON|unreachable|ECONNRESET|socket/i.test(region.output()),
+    { what: 'the fault to bite', timeoutMs: scaled(20_000) },
+  );
   await sim.control('DELETE', 'faults');
   await region.v1('reconcile', { method: 'POST' });
   await assertEndState(t, sim, { racks: 1, foreignId, logs: [region.output(), rack.output()] });

@@ -28,7 +28,10 @@ t.test('the rack sidecar is killed mid-registration: a new one finishes the job'
   const dir = await tempDir(t, 'maas-rack-killed-');
   const standin = join(sim.dir, 'bin', 'maas-rack');
   // A SIGKILLed sidecar cannot clean up; its hung maas-rack is this test's to remove.
-  const standins = () => execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(standin));
+  const standins = () =>
+    execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes(standin));
   t.teardown(() => {
     for (const line of standins()) process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
   });

@@ -29,21 +29,30 @@ t.test('the region bootstraps and a rack registers, each through an exec into it
   const regionSidecar = await startRegionProcess(t, sim, { ...api.sidecarEnv(region), PATH: process.env.PATH ?? '' });
   await waitFor(async () => (await regionSidecar.status()).ready, { what: 'region ready', timeoutMs: scaled(20_000) });
   const regionExecs = api.execs.filter((e) => e.pod === 'maas-region-0');
-  t.ok(regionExecs.length > 0 && regionExecs.every((e) => e.container === 'maas-region' && e.status === 101), 'the region CLI ran in maas-region-0/maas-region');
+  t.ok(
+    regionExecs.length > 0 && regionExecs.every((e) => e.container === 'maas-region' && e.status === 101),
+    'the region CLI ran in maas-region-0/maas-region',
+  );
   t.match(
     regionExecs.find((e) => e.argv[1] === 'createadmin'),
     { stdin: true, protocol: 'v5.channel.k8s.io' },
     'createadmin read its password on standard input',
   );
-  t.ok(regionExecs.some((e) => e.argv[1] === 'apikey'), 'the API key came from maas-region apikey');
+  t.ok(
+    regionExecs.some((e) => e.argv[1] === 'apikey'),
+    'the API key came from maas-region apikey',
+  );
 
-  const rackSidecar = await startRackProcess(t, sim, regionSidecar.base, 'rack-a', { dir: rackDir, env: { ...api.sidecarEnv(rack), PATH: process.env.PATH ?? '' } });
+  const rackSidecar = await startRackProcess(t, sim, regionSidecar.base, 'rack-a', {
+    dir: rackDir,
+    env: { ...api.sidecarEnv(rack), PATH: process.env.PATH ?? '' },
+  });
   await waitFor(() => rackSidecar.ready(), { what: 'rack ready', timeoutMs: scaled(20_000) });
   t.match((await sim.state()).racks, [{ hostname: 'rack-a', rackd: 'running' }]);
   t.equal(await readFile(join(rackDir, 'secret'), 'utf8'), await readFile(join(sim.dir, 'secret'), 'utf8'), 'registered with the region secret');
   t.ok(
     api.execs.some((e) => e.pod === 'maas-rack-x7k2p' && e.container === 'maas-rack' && e.argv[0] === 'maas-rack' && e.argv[1] === 'register'),
-    'maas-rack register ran in the rack pod\'s MAAS container',
+    "maas-rack register ran in the rack pod's MAAS container",
   );
   for (const secret of await stackSecrets(sim)) {
     t.notOk(regionSidecar.output().includes(secret), 'no secret in the region sidecar log');

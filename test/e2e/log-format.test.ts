@@ -73,7 +73,11 @@ t.test('LOG_FORMAT=pretty: a region sidecar logs for people, and never a secret'
     LOG_LEVEL: 'debug',
     LOG_FORMAT: 'pretty',
   });
-  const line = (pattern: RegExp) => waitFor(() => region.stdout.find((l) => pattern.test(l)), { what: `a line like ${pattern}; saw ${region.stdout.slice(-3).join(' | ')}`, timeoutMs: scaled(20_000) });
+  const line = (pattern: RegExp) =>
+    waitFor(() => region.stdout.find((l) => pattern.test(l)), {
+      what: `a line like ${pattern}; saw ${region.stdout.slice(-3).join(' | ')}`,
+      timeoutMs: scaled(20_000),
+    });
   await line(/INFO \(maas-sidecar-region\): bootstrapped: admin API key verified/);
   await line(/INFO \(maas-sidecar-region\): region secret published/);
   // A client that puts the token in the query string, and a wrong one in the header.
@@ -82,7 +86,10 @@ t.test('LOG_FORMAT=pretty: a region sidecar logs for people, and never a secret'
   await line(/\/v1\/region\?\[redacted\]/);
   const output = [...region.stdout, ...region.stderr].join('\n');
   const lines = region.stdout.filter((l) => l.trim() !== '');
-  t.ok(lines.every((l) => PRETTY_LINE.test(l)), `every line is a pretty one (first odd one: ${lines.find((l) => !PRETTY_LINE.test(l)) ?? 'none'})`);
+  t.ok(
+    lines.every((l) => PRETTY_LINE.test(l)),
+    `every line is a pretty one (first odd one: ${lines.find((l) => !PRETTY_LINE.test(l)) ?? 'none'})`,
+  );
   t.notMatch(output, '\u001b[', 'no colours when stdout is not a terminal');
   for (const secret of await stackSecrets(sim)) t.notMatch(output, secret, 'no secret in the pretty log');
 });
@@ -99,7 +106,10 @@ t.test('--log-format pretty on the command line, and bad values exit 2 naming th
     })(),
     runCli(t, ['simulator', '--log-format']),
   ]);
-  await waitFor(() => sim.stdout.find((l) => /^\[[\d:.]+\] INFO \(maas-simulator\): simulator listening/.test(l)), { what: 'a pretty "simulator listening"', timeoutMs: scaled(10_000) });
+  await waitFor(() => sim.stdout.find((l) => /^\[[\d:.]+\] INFO \(maas-simulator\): simulator listening/.test(l)), {
+    what: 'a pretty "simulator listening"',
+    timeoutMs: scaled(10_000),
+  });
   t.equal(badFlag.code, 2);
   t.match(badFlag.stderr, 'maas-sidecar region: invalid configuration:\n  - --log-format must be one of: json, pretty (got "xml")');
   t.equal(badEnv.code, 2);

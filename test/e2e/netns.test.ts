@@ -69,7 +69,10 @@ t.test('a rack in another network namespace registers, survives a cut link, and 
   await sim.control('POST', 'region/rotate-secret');
   host.restore();
   const rotated = await readFile(join(sim.dir, 'secret'), 'utf8');
-  await waitFor(async () => (await readFile(join(dir, 'secret'), 'utf8')) === rotated, { what: 'new secret after the link is back', timeoutMs: scaled(40_000) });
+  await waitFor(async () => (await readFile(join(dir, 'secret'), 'utf8')) === rotated, {
+    what: 'new secret after the link is back',
+    timeoutMs: scaled(40_000),
+  });
   await waitFor(() => inside('/readyz').status === 200, { what: 'ready again', timeoutMs: scaled(30_000) });
   t.match(await sim.state(), { racks: [{ hostname: 'rack-far', rackd: 'running' }] });
 });

@@ -68,7 +68,10 @@ t.test('--detailed-exitcode: 3 with changes pending, 0 once converged, 0 for con
   t.equal(conflicts.code, 0, 'conflicts alone are not pending changes');
   const parsed = JSON.parse(conflicts.stdout) as { maas: { changes: unknown[]; conflicts: { kind: string }[] } };
   t.same(parsed.maas.changes, []);
-  t.ok(parsed.maas.conflicts.some((c) => c.kind === 'range_conflict'), 'the conflict is in the output');
+  t.ok(
+    parsed.maas.conflicts.some((c) => c.kind === 'range_conflict'),
+    'the conflict is in the output',
+  );
 });
 
 t.test('--detailed-exitcode: 1 when MAAS cannot be read, 2 for bad usage', async (t) => {

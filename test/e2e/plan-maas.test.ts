@@ -30,11 +30,17 @@ t.test('a foreign overlapping range is reported as a conflict, as JSON too', asy
   const { network } = await files(t);
   const result = await plan(t, ['--network', network, ...maasFlags(sim), '--json']);
   t.equal(result.code, 0, result.stderr);
-  const parsed = JSON.parse(result.stdout) as { network: { summary: string }; maas: { converged: boolean; changes: { kind: string }[]; conflicts: { kind: string; cidr: string }[] } };
+  const parsed = JSON.parse(result.stdout) as {
+    network: { summary: string };
+    maas: { converged: boolean; changes: { kind: string }[]; conflicts: { kind: string; cidr: string }[] };
+  };
   t.equal(parsed.network.summary, '1 subnet, 0 settings');
   t.equal(parsed.maas.converged, false);
   t.ok(parsed.maas.changes.some((c) => c.kind === 'setSubnetNetworking'));
-  t.notOk(parsed.maas.changes.some((c) => c.kind === 'createIpRange'), 'the declared range waits for the conflict');
+  t.notOk(
+    parsed.maas.changes.some((c) => c.kind === 'createIpRange'),
+    'the declared range waits for the conflict',
+  );
   t.match(parsed.maas.conflicts, [{ kind: 'range_conflict', cidr: '10.7.200.0/24' }]);
 });
 

@@ -36,7 +36,10 @@ t.test('malformed region answers are rejected, counted, and never acted on', asy
   const base = await fake.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(() => fake.close());
   const rack = await startRackProcess(t, sim, base, 'rack-a');
-  await waitFor(async () => (sample(await rack.metrics(), 'maas_sidecar_rejected_total{reason="malformed_answer"}') ?? 0) >= 4, { what: 'four rejections', timeoutMs: scaled(20_000) });
+  await waitFor(async () => (sample(await rack.metrics(), 'maas_sidecar_rejected_total{reason="malformed_answer"}') ?? 0) >= 4, {
+    what: 'four rejections',
+    timeoutMs: scaled(20_000),
+  });
   const metrics = await rack.metrics();
   t.equal(sample(metrics, registered('success')) ?? 0, 0);
   t.equal(sample(metrics, registered('failure')) ?? 0, 0, 'maas-rack never ran');
@@ -53,7 +56,10 @@ t.test('SIGTERM during a hung maas-rack: exit 0 and no maas-rack left behind', a
   await waitFor(() => rack.output().includes('registering the rack'), { what: 'registration under way', timeoutMs: scaled(20_000) });
   const { execFileSync } = await import('node:child_process');
   const standin = join(sim.dir, 'bin', 'maas-rack');
-  const running = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(standin)).length;
+  const running = () =>
+    execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes(standin)).length;
   await waitFor(() => running() > 0, { what: 'maas-rack running', timeoutMs: scaled(10_000) });
   rack.proc.child.kill('SIGTERM');
   t.equal(await rack.proc.exited, 0);

@@ -43,7 +43,14 @@ t.test('news from the region ends a confirmation wait: the rack registers again 
     }
     return reply.header('etag', `"${current.generation}"`).send(current);
   });
-  fake.get('/v1/racks/:hostname', (request) => ({ hostname: (request.params as { hostname: string }).hostname, registered: false, systemId: null, rackd: 'unknown', dhcpd: 'unknown', subnets: [] }));
+  fake.get('/v1/racks/:hostname', (request) => ({
+    hostname: (request.params as { hostname: string }).hostname,
+    registered: false,
+    systemId: null,
+    rackd: 'unknown',
+    dhcpd: 'unknown',
+    subnets: [],
+  }));
   fake.post('/v1/reconcile', (_request, reply) => reply.code(202).send({ queued: true }));
   const base = await fake.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(() => fake.close());
@@ -53,6 +60,9 @@ t.test('news from the region ends a confirmation wait: the rack registers again 
   current = { ...current, secret: 'cd'.repeat(16), generation: '000000000000000b' };
   changed();
   // Well inside the 120 s confirmation timeout: only the new generation can explain a second run.
-  await waitFor(async () => sample(await rack.metrics(), registered('success')) === 2, { what: 'a registration with the new secret', timeoutMs: scaled(20_000) });
+  await waitFor(async () => sample(await rack.metrics(), registered('success')) === 2, {
+    what: 'a registration with the new secret',
+    timeoutMs: scaled(20_000),
+  });
   t.equal(await readFile(join(rack.dir, 'secret'), 'utf8'), 'cd'.repeat(16));
 });

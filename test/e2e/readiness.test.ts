@@ -9,7 +9,6 @@ import { waitFor } from '../helpers/wait.js';
 import { REACHABILITY_INTERVAL_MS } from '../../src/region/reachability.js';
 import { failedChecks, keyEnv, withAdmin } from './readiness-support.js';
 
-
 t.test("one malformed MAAS answer does not flip the region sidecar's readiness", async (t) => {
   const sim = await withAdmin(t);
   const region = await startRegionProcess(t, sim, keyEnv(sim), null);
@@ -18,16 +17,22 @@ t.test("one malformed MAAS answer does not flip the region sidecar's readiness",
   const look = async () => seen.add((await failedChecks(region.base)).join(',') || 'ready');
   const versionAnswers = async () => sample(await region.metrics(), 'maas_sidecar_maas_requests_total{endpoint="GET version/",status="200"}') ?? 0;
   await sim.control('PUT', 'faults', { malformedCount: 1, match: 'version/' });
-  await waitFor(async () => {
-    await look();
-    return ((await sim.control('GET', 'faults')) as { malformedCount?: number }).malformedCount === 0;
-  }, { what: 'the malformed answer served', timeoutMs: scaled(15_000), intervalMs: 10 });
+  await waitFor(
+    async () => {
+      await look();
+      return ((await sim.control('GET', 'faults')) as { malformedCount?: number }).malformedCount === 0;
+    },
+    { what: 'the malformed answer served', timeoutMs: scaled(15_000), intervalMs: 10 },
+  );
   // Two more answers after the bad one: whatever reacted to it has had its say.
   const after = await versionAnswers();
-  await waitFor(async () => {
-    await look();
-    return (await versionAnswers()) >= after + 2;
-  }, { what: 'two more version/ answers', timeoutMs: scaled(15_000), intervalMs: 10 });
+  await waitFor(
+    async () => {
+      await look();
+      return (await versionAnswers()) >= after + 2;
+    },
+    { what: 'two more version/ answers', timeoutMs: scaled(15_000), intervalMs: 10 },
+  );
   t.same([...seen], ['ready'], '/readyz never failed');
 });
 

@@ -21,10 +21,13 @@ t.test('the secret endpoint rejects missing and wrong tokens', async (t) => {
 t.test('a secret rotation changes the generation and wakes a long-poller', async (t) => {
   const sim = await startSimulatorProcess(t);
   const region = await startRegionProcess(t, sim, {}, null);
-  const first = await waitFor(async () => {
-    const r = await region.v1('region');
-    return r.status === 200 ? ((await r.json()) as { generation: string; secret: string }) : undefined;
-  }, { what: 'secret published', timeoutMs: scaled(10_000) });
+  const first = await waitFor(
+    async () => {
+      const r = await region.v1('region');
+      return r.status === 200 ? ((await r.json()) as { generation: string; secret: string }) : undefined;
+    },
+    { what: 'secret published', timeoutMs: scaled(10_000) },
+  );
   t.equal(first.secret, await readFile(join(sim.dir, 'secret'), 'utf8'));
   const longPoll = region.v1('region?wait=30', { headers: { 'if-none-match': `"${first.generation}"` } });
   await sim.control('POST', 'region/rotate-secret');
@@ -72,6 +75,7 @@ t.test('semantic configuration problems are all reported together', async (t) =>
     /RECONCILE_SCHEDULE must be a cron expression/,
     /NETWORK_CONFIG_FILE .*subnets\[0\]\.gateway 10\.7\.201\.1 is outside 10\.7\.200\.0\/24/,
     /COMMAND_NSENTER_TARGET is required when COMMAND_MODE is nsenter/,
-  ]) t.match(text, expected);
+  ])
+    t.match(text, expected);
   t.notMatch(text, /tiny/, 'file contents are never echoed');
 });

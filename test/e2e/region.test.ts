@@ -35,13 +35,21 @@ t.test("a user's overlapping range is left alone and reported", async (t) => {
   const theirs = await admin.createIpRange({ type: 'reserved', start_ip: '10.7.200.150', end_ip: '10.7.200.160', comment: 'lab' });
   const region = await startRegionProcess(t, sim);
   await sim.registerRack('rack-a');
-  const status = await waitFor(async () => {
-    const s = await region.status();
-    return s.conflicts.some((c) => c.kind === 'range_conflict') ? s : undefined;
-  }, { what: 'the conflict reported', timeoutMs: scaled(15_000) });
+  const status = await waitFor(
+    async () => {
+      const s = await region.status();
+      return s.conflicts.some((c) => c.kind === 'range_conflict') ? s : undefined;
+    },
+    { what: 'the conflict reported', timeoutMs: scaled(15_000) },
+  );
   t.match(status.conflicts.find((c) => c.kind === 'range_conflict')?.message, /10\.7\.200\.150-10\.7\.200\.160/);
   const state = await sim.state();
-  t.match(state.ipranges.find((r) => r.id === theirs.id), { startIp: '10.7.200.150', endIp: '10.7.200.160', comment: 'lab' });
+  t.match(
+    state.ipranges.find((r) => r.id === theirs.id),
+    { startIp: '10.7.200.150', endIp: '10.7.200.160', comment: 'lab' },
+  );
   t.equal(state.ipranges.length, 1, 'nothing created over it');
-  t.match(await region.metrics(), /maas_sidecar_conflicts\{kind="range_conflict"\} 1/);
+  const metrics = await region.metrics();
+  t.match(metrics, /maas_sidecar_conflicts\{kind="range_conflict"\} 1/);
+  t.match(metrics, /maas_sidecar_conflicts\{kind="subnet_missing"\} 0/, 'the kinds without a conflict stay exported, at 0');
 });

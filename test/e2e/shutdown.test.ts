@@ -83,7 +83,10 @@ t.test('with their stdout and stderr gone, simulator and sidecars still exit 0 o
   await sim.control('GET', 'state');
   for (const [name, proc] of all) {
     proc.child.kill('SIGTERM');
-    await waitFor(() => proc.child.exitCode !== null || proc.child.signalCode !== null, { what: `${name} to exit after SIGTERM`, timeoutMs: SHUTDOWN_DEADLINE_MS });
+    await waitFor(() => proc.child.exitCode !== null || proc.child.signalCode !== null, {
+      what: `${name} to exit after SIGTERM`,
+      timeoutMs: SHUTDOWN_DEADLINE_MS,
+    });
     t.equal(proc.child.exitCode, 0, `${name} exits 0`);
   }
 });

@@ -4,9 +4,6 @@ import { join } from 'node:path';
 import { startCli } from '../helpers/process.js';
 import { standin, tempDir } from './simulator-cli-support.js';
 
-
-
-
 t.test('maas-rack register follows the real CLI on bad usage', async (t) => {
   const dir = await tempDir(t);
   const sim = startCli(t, ['simulator', '--port', '0', '--state-dir', dir]);

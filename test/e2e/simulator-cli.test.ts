@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import { startCli } from '../helpers/process.js';
 import { standin, tempDir } from './simulator-cli-support.js';
 
-
-
 /** The OAuth header written out by hand, as the README's curl example does. */
 function oauthHeader(key: string): string {
   const [ck, tk, ts] = key.trim().split(':');
@@ -20,7 +18,6 @@ function oauthHeader(key: string): string {
     `oauth_timestamp="${Math.floor(Date.now() / 1000)}"`,
   ].join(', ');
 }
-
 
 t.test('a fresh region: createadmin, apikey, then a plain HTTP client reads and changes state', async (t) => {
   const dir = await tempDir(t);

@@ -24,8 +24,14 @@ t.test('a failed pass shows what is pending; a converged one the conflict it lef
 
   const [failedText, failedJson] = await Promise.all([status(t, [], env), status(t, ['--json'], env)]);
   t.equal(failedText.code, 0, 'a failing sidecar still answers: exit 0');
-  t.match(failedText.stdout, /^ {2}reconcile: +last pass FAILED \(could not set subnet 10\.7\.200\.0\/24 gateway none -> 10\.7\.200\.1, DNS none -> 10\.7\.200\.1: MAAS .* answered 500/m);
-  t.match(failedText.stdout, /^ {2}pending: +1 change\(s\), in order:\n {4}1\. set subnet 10\.7\.200\.0\/24 gateway none -> 10\.7\.200\.1, DNS none -> 10\.7\.200\.1$/m);
+  t.match(
+    failedText.stdout,
+    /^ {2}reconcile: +last pass FAILED \(could not set subnet 10\.7\.200\.0\/24 gateway none -> 10\.7\.200\.1, DNS none -> 10\.7\.200\.1: MAAS .* answered 500/m,
+  );
+  t.match(
+    failedText.stdout,
+    /^ {2}pending: +1 change\(s\), in order:\n {4}1\. set subnet 10\.7\.200\.0\/24 gateway none -> 10\.7\.200\.1, DNS none -> 10\.7\.200\.1$/m,
+  );
   t.equal(failedJson.code, 0, failedJson.stderr);
   t.match(JSON.parse(failedJson.stdout), {
     lastReconcile: { result: 'failure', error: /answered 500/ },
@@ -42,5 +48,8 @@ t.test('a failed pass shows what is pending; a converged one the conflict it lef
   const parsed = JSON.parse(json.stdout) as { pending: unknown[]; conflicts: { kind: string; cidr: string }[]; lastReconcile: { result: string } };
   t.same(parsed.pending, []);
   t.equal(parsed.lastReconcile.result, 'success');
-  t.ok(parsed.conflicts.some((c) => c.kind === 'range_conflict' && c.cidr === '10.7.200.0/24'), 'the foreign range is a conflict');
+  t.ok(
+    parsed.conflicts.some((c) => c.kind === 'range_conflict' && c.cidr === '10.7.200.0/24'),
+    'the foreign range is a conflict',
+  );
 });

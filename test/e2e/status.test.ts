@@ -22,7 +22,9 @@ t.test('a converged region and its rack, as seen from each container', async (t)
   const seen = await waitFor(
     async () => {
       const s = await regionStatus();
-      return s.ready && s.loop.status === 'idle' && s.lastPass?.ok === true && s.pending.length === 0 && s.racks[0]?.subnets[0]?.role === 'primary' ? s : undefined;
+      return s.ready && s.loop.status === 'idle' && s.lastPass?.ok === true && s.pending.length === 0 && s.racks[0]?.subnets[0]?.role === 'primary'
+        ? s
+        : undefined;
     },
     { what: 'the region converged with rack-a as DHCP primary', timeoutMs: scaled(30_000) },
   );
@@ -62,13 +64,20 @@ t.test('a converged region and its rack, as seen from each container', async (t)
 
   t.test('region, as JSON', async (t) => {
     t.equal(json.code, 0, json.stderr);
-    const parsed = JSON.parse(json.stdout) as Record<string, unknown> & { generation: { id: string; ageSeconds: number; since: string }; racks: { hostname: string; subnets: { role: string }[] }[] };
+    const parsed = JSON.parse(json.stdout) as Record<string, unknown> & {
+      generation: { id: string; ageSeconds: number; since: string };
+      racks: { hostname: string; subnets: { role: string }[] }[];
+    };
     t.same(Object.keys(parsed).sort(), [...REGION_KEYS].sort(), 'exactly the documented keys');
     t.match(parsed, {
       kind: 'region',
       sidecar: region.base,
       ready: true,
-      checks: [{ name: 'region', ok: true }, { name: 'bootstrap', ok: true }, { name: 'secret', ok: true }],
+      checks: [
+        { name: 'region', ok: true },
+        { name: 'bootstrap', ok: true },
+        { name: 'secret', ok: true },
+      ],
       regionReachable: true,
       bootstrapped: true,
       network: true,
@@ -82,7 +91,9 @@ t.test('a converged region and its rack, as seen from each container', async (t)
     });
     t.ok(parsed.generation.ageSeconds >= 0);
     t.ok(!Number.isNaN(Date.parse(parsed.generation.since)), 'since is a time');
-    t.match(parsed.racks, [{ hostname: 'rack-a', systemId: String, rackd: 'running', dhcpd: 'running', subnets: [{ cidr: '10.7.200.0/24', vid: 0, dhcpOn: true, role: 'primary' }] }]);
+    t.match(parsed.racks, [
+      { hostname: 'rack-a', systemId: String, rackd: 'running', dhcpd: 'running', subnets: [{ cidr: '10.7.200.0/24', vid: 0, dhcpOn: true, role: 'primary' }] },
+    ]);
     t.notOk('secret' in parsed);
     t.notMatch(json.stdout, secret, 'no secret');
   });

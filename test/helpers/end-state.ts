@@ -38,10 +38,13 @@ export function isConverged(s: SimState, racks: number): boolean {
 }
 
 export async function waitConverged(sim: SimProcess, racks: number, timeoutMs = scaled(45_000)): Promise<SimState> {
-  return waitFor(async () => {
-    const state = await sim.state();
-    return isConverged(state, racks) ? state : undefined;
-  }, { what: `MAAS converged with ${racks} rack(s)`, timeoutMs });
+  return waitFor(
+    async () => {
+      const state = await sim.state();
+      return isConverged(state, racks) ? state : undefined;
+    },
+    { what: `MAAS converged with ${racks} rack(s)`, timeoutMs },
+  );
 }
 
 export async function assertEndState(t: Tap, sim: SimProcess, options: { racks: number; foreignId?: number; logs: string[] }): Promise<void> {
@@ -52,7 +55,11 @@ export async function assertEndState(t: Tap, sim: SimProcess, options: { racks: 
   t.equal(new Set(state.racks.map((r) => r.hostname)).size, state.racks.length, 'no duplicate racks');
   if (options.foreignId !== undefined) {
     const theirs = state.ipranges.find((r) => r.id === options.foreignId);
-    t.same(theirs && { startIp: theirs.startIp, endIp: theirs.endIp, comment: theirs.comment }, { startIp: FOREIGN.start_ip, endIp: FOREIGN.end_ip, comment: FOREIGN.comment }, 'the foreign range is unchanged');
+    t.same(
+      theirs && { startIp: theirs.startIp, endIp: theirs.endIp, comment: theirs.comment },
+      { startIp: FOREIGN.start_ip, endIp: FOREIGN.end_ip, comment: FOREIGN.comment },
+      'the foreign range is unchanged',
+    );
   }
   const secrets = await stackSecrets(sim);
   const everything = options.logs.join('\n');

@@ -19,7 +19,9 @@ export interface K8sObject {
 
 export function render(overlay: string): K8sObject[] {
   const text = execFileSync('kubectl', ['kustomize', `${REPO}deploy/overlays/${overlay}`], { encoding: 'utf8', timeout: 60_000 });
-  return YAML.parseAllDocuments(text).map((doc) => doc.toJSON() as K8sObject).filter(Boolean);
+  return YAML.parseAllDocuments(text)
+    .map((doc) => doc.toJSON() as K8sObject)
+    .filter(Boolean);
 }
 
 /** Paths present in `original` that the typed round trip dropped: fields the API does not know. */

@@ -81,7 +81,9 @@ export async function startKubeApi(t: Teardownable, options: KubeApiOptions): Pr
     handleProtocols: (offered) => protocols.find((p) => offered.has(p)) ?? false,
   });
   const server = createServer({ cert, key }, (_req, res) => {
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(status('Failure', 'NotFound', 'the server could not find the requested resource', 404)));
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify(status('Failure', 'NotFound', 'the server could not find the requested resource', 404)));
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'https://localhost');
@@ -100,7 +102,9 @@ export async function startKubeApi(t: Teardownable, options: KubeApiOptions): Pr
     const refuse = (code: number, reason: string, message: string) => {
       record(code);
       const body = JSON.stringify(status('Failure', reason, message, code));
-      socket.end(`HTTP/1.1 ${code} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${code} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
     };
     if (req.headers.authorization !== `Bearer ${token}`) return refuse(401, 'Unauthorized', 'Unauthorized');
     if (match === null) return refuse(404, 'NotFound', 'the server could not find the requested resource');
@@ -176,7 +180,11 @@ function session(ws: WebSocket, container: KubeContainer, argv: readonly string[
         : code === 0
           ? status('Success')
           : {
-              ...status('Failure', 'NonZeroExitCode', `command terminated with non-zero exit code: error executing command [${argv[0]}], exit code ${code ?? 137}`),
+              ...status(
+                'Failure',
+                'NonZeroExitCode',
+                `command terminated with non-zero exit code: error executing command [${argv[0]}], exit code ${code ?? 137}`,
+              ),
               details: { causes: [{ reason: 'ExitCode', message: String(code ?? 137) }] },
             };
     send(3, Buffer.from(JSON.stringify(final)));

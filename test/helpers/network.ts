@@ -1,6 +1,6 @@
 /** Builders for planner inputs: a small, readable starting state, overridable per test. */
 import type { ObservedRack, ObservedRange, ObservedState, ObservedSubnet, ObservedVlan } from '../../src/region/network/observed.js';
-import { parseNetworkConfig, type DesiredNetwork } from '../../src/region/network/desired.js';
+import { parseNetworkConfig, type DesiredNetwork } from '../../src/config/network.js';
 import { OWNER_MARKER } from '../../src/region/network/plan.js';
 
 export const CIDR = '10.7.200.0/24';
@@ -45,7 +45,13 @@ export function desired(yaml = BASE_YAML): DesiredNetwork {
 /** The observed state once BASE_YAML is converged with the given racks. */
 export function converged(racks: ObservedRack[], vlanOver: Partial<ObservedVlan> = {}): ObservedState {
   return observed({
-    subnets: [subnet({ gatewayIp: '10.7.200.1', dnsServers: ['10.7.200.1'], vlan: vlan({ dhcpOn: true, primaryRack: racks[0]?.systemId ?? null, secondaryRack: racks[1]?.systemId ?? null, ...vlanOver }) })],
+    subnets: [
+      subnet({
+        gatewayIp: '10.7.200.1',
+        dnsServers: ['10.7.200.1'],
+        vlan: vlan({ dhcpOn: true, primaryRack: racks[0]?.systemId ?? null, secondaryRack: racks[1]?.systemId ?? null, ...vlanOver }),
+      }),
+    ],
     ranges: [range({ start: '10.7.200.100', end: '10.7.200.200' })],
     racks,
   });

@@ -1,4 +1,4 @@
-import { freePort } from '../../src/util/ports.js';
+import { freePort } from '../../src/demo/ports.js';
 
 /** A loopback port that nothing listens on (bound, then released). */
 export const closedPort = (): Promise<number> => freePort();

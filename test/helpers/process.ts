@@ -117,7 +117,11 @@ export function spawnGroup(
   env: NodeJS.ProcessEnv,
   options: { stdin?: 'ignore' | 'pipe' } = {},
 ): { child: ChildProcess; exited: Promise<number | null>; stop: () => Promise<void> } {
-  const child = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, ...env }, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(argv[0] as string, argv.slice(1), {
+    env: { ...process.env, ...env },
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const pgid = child.pid;
   if (pgid !== undefined) groups.add(pgid);
   const exited = new Promise<number | null>((resolve) => {

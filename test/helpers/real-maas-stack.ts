@@ -101,7 +101,9 @@ export async function waitForRackInterfaces(maas: RealMaas, systemIds: readonly 
   return waitFor(
     async () => {
       const racks = (await listRacks(maas)).filter((r) => systemIds.includes(r.system_id));
-      const ok = racks.length === systemIds.length && racks.every((r) => service(r, 'rackd') === 'running' && r.interface_set.some((i) => i.vlan !== null && i.links.some((l) => l.subnet?.cidr === cidr)));
+      const ok =
+        racks.length === systemIds.length &&
+        racks.every((r) => service(r, 'rackd') === 'running' && r.interface_set.some((i) => i.vlan !== null && i.links.some((l) => l.subnet?.cidr === cidr)));
       return ok ? racks : undefined;
     },
     { what: `racks ${systemIds.join(', ')} running with an interface on ${cidr}`, timeoutMs: scaled(30_000), intervalMs: 200 },
@@ -188,7 +190,10 @@ export async function startRealRegionSidecar(t: Teardownable, maas: RealMaas, op
   const base = `http://127.0.0.1:${port}`;
   const v1 = (path: string, init: RequestInit & { token?: string | null } = {}) => {
     const { token = TOKEN, headers, ...rest } = init;
-    return fetch(`${base}/v1/${path}`, { ...rest, headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(headers as Record<string, string>) } });
+    return fetch(`${base}/v1/${path}`, {
+      ...rest,
+      headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(headers as Record<string, string>) },
+    });
   };
   const status = async () => (await (await v1('status')).json()) as Awaited<ReturnType<RegionProcess['status']>>;
   const passes = async () => (await status()).loop.passes;
@@ -256,7 +261,12 @@ export interface RealRackProcess extends RackProcess {
 }
 
 /** A rack sidecar process whose maas-rack is MAAS's own, bound to a prepared kit rack. */
-export async function startRealRackSidecar(t: Teardownable, rack: PreparedRack, regionBase: string, env: Record<string, string> = {}): Promise<RealRackProcess> {
+export async function startRealRackSidecar(
+  t: Teardownable,
+  rack: PreparedRack,
+  regionBase: string,
+  env: Record<string, string> = {},
+): Promise<RealRackProcess> {
   const dir = await tempDir(t, `maas-real-rack-${rack.hostname}-`);
   const tokenFile = join(dir, 'token');
   await writeFile(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
@@ -326,7 +336,12 @@ export interface TwoRackRegion {
  * processes with an interface on the subnet (10.7.200.5 and .6), listed by MAAS. `beforeSidecar`
  * runs once the subnet exists, before the sidecar starts (e.g. to make a user's range).
  */
-export async function twoRackRegion(t: Teardownable, kit: RealMaasKit, yaml: string, beforeSidecar?: (maas: RealMaas, subnet: RealSubnet) => Promise<void>): Promise<TwoRackRegion> {
+export async function twoRackRegion(
+  t: Teardownable,
+  kit: RealMaasKit,
+  yaml: string,
+  beforeSidecar?: (maas: RealMaas, subnet: RealSubnet) => Promise<void>,
+): Promise<TwoRackRegion> {
   const maas = await startRealMaas(t, kit, { rpc: true, regionServices: 'rack-controller' });
   const subnet = await createSubnet(maas);
   await beforeSidecar?.(maas, subnet);
@@ -335,7 +350,11 @@ export async function twoRackRegion(t: Teardownable, kit: RealMaasKit, yaml: str
   const region = await startRealRegionSidecar(t, maas, { yaml });
   const [a, b] = await Promise.all([startRackd(maas, names.a, '10.7.200.5/24'), startRackd(maas, names.b, '10.7.200.6/24')]);
   await waitForRackInterfaces(maas, [a, b]);
-  await waitFor(async () => (await fetch(`${region.base}/readyz`)).status === 200, { what: 'region sidecar ready', timeoutMs: scaled(30_000), intervalMs: 100 });
+  await waitFor(async () => (await fetch(`${region.base}/readyz`)).status === 200, {
+    what: 'region sidecar ready',
+    timeoutMs: scaled(30_000),
+    intervalMs: 100,
+  });
   return { maas, subnet, region, a, b, hostname: (systemId) => (systemId === a ? names.a : names.b) };
 }
 

@@ -27,7 +27,6 @@ export async function buildRegionApp(
     notReadyReason: () => undefined,
     rackStatus: async (hostname) => ({ hostname, registered: false, systemId: null, rackd: 'unknown', dhcpd: 'unknown', subnets: [] }),
     requestReconcile: () => undefined,
-    status: () => ({ ready: true }),
     onUnauthorized: () => rejected++,
     closing: closing.signal,
     ...over,

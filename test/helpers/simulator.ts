@@ -22,7 +22,11 @@ export interface TestSimulator {
   readonly adminKey: ApiKey;
   readonly client: MaasClient;
   /** A raw request to `/MAAS/api/2.0/<path>`, signed with `key` unless `key` is null. */
-  api(method: string, path: string, options?: { key?: ApiKey | null; form?: Record<string, string | string[]>; headers?: Record<string, string> }): Promise<{ status: number; body: string; json: () => unknown; type: string }>;
+  api(
+    method: string,
+    path: string,
+    options?: { key?: ApiKey | null; form?: Record<string, string | string[]>; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: string; json: () => unknown; type: string }>;
   /** A call to the simulator's control API. */
   control(method: string, path: string, body?: unknown): Promise<unknown>;
 }

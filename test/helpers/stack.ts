@@ -97,14 +97,24 @@ export interface RegionProcess {
   readonly proc: RunningProcess;
   readonly base: string;
   v1(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
-  status(): Promise<{ ready: boolean; loop: { passes: number; status: string; consecutiveFailures: number }; conflicts: { kind: string; message: string }[]; generation: string | null }>;
+  status(): Promise<{
+    ready: boolean;
+    loop: { passes: number; status: string; consecutiveFailures: number };
+    conflicts: { kind: string; message: string }[];
+    generation: string | null;
+  }>;
   metrics(): Promise<string>;
   /** Every line the process wrote, for leak checks. */
   output(): string;
 }
 
 /** `env.SIDECAR_LISTEN_PORT` pins the port (to restart a sidecar where racks expect it); else a free one. */
-export async function startRegionProcess(t: Teardownable, sim: SimProcess, env: Record<string, string> = {}, yaml: string | null = NETWORK_YAML): Promise<RegionProcess> {
+export async function startRegionProcess(
+  t: Teardownable,
+  sim: SimProcess,
+  env: Record<string, string> = {},
+  yaml: string | null = NETWORK_YAML,
+): Promise<RegionProcess> {
   const dir = await tempDir(t, 'maas-region-');
   await writeFile(join(dir, 'token'), `${TOKEN}\n`, { mode: 0o600 });
   await writeFile(join(dir, 'password'), `${PASSWORD}\n`, { mode: 0o600 });
@@ -128,7 +138,10 @@ export async function startRegionProcess(t: Teardownable, sim: SimProcess, env: 
   const base = `http://127.0.0.1:${port}`;
   const v1 = (path: string, init: RequestInit & { token?: string | null } = {}) => {
     const { token = TOKEN, headers, ...rest } = init;
-    return fetch(`${base}/v1/${path}`, { ...rest, headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(headers as Record<string, string>) } });
+    return fetch(`${base}/v1/${path}`, {
+      ...rest,
+      headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(headers as Record<string, string>) },
+    });
   };
   return {
     proc,
@@ -152,7 +165,14 @@ export interface RackProcess {
   readonly base: string;
   readonly dir: string;
   readonly hostname: string;
-  status(): Promise<{ registered: boolean; regionReachable: boolean; generation: string | null; systemId: string | null; dhcpd: string; subnets: { role: string }[] }>;
+  status(): Promise<{
+    registered: boolean;
+    regionReachable: boolean;
+    generation: string | null;
+    systemId: string | null;
+    dhcpd: string;
+    subnets: { role: string }[];
+  }>;
   metrics(): Promise<string>;
   ready(): Promise<boolean>;
   output(): string;

@@ -20,6 +20,10 @@ export interface IssueOptions {
   readonly expired?: boolean;
   /** `extendedKeyUsage = clientAuth`: a rack's client certificate. */
   readonly client?: boolean;
+  /** The extended key usages, as cert-manager's `usages` give them (`server auth` is serverAuth); wins over `client`. */
+  readonly extendedKeyUsage?: readonly ('serverAuth' | 'clientAuth')[];
+  /** Days from now it stays valid (1 unless given; a rotation can then be told apart by its end). */
+  readonly days?: number;
 }
 
 export interface Issued {
@@ -45,7 +49,10 @@ export async function makeTestCa(t: Teardownable, label = 'maas-sidecar test CA'
   const caCert = join(dir, 'ca.crt');
   await openssl(['req', '-x509', '-new', ...KEY, '-keyout', caKey, '-out', caCert, '-days', '1', '-subj', `/CN=${label}`]);
   // What `openssl ca` needs to sign with chosen dates.
-  await writeFile(join(dir, 'ca.cnf'), `[ca]\ndefault_ca = test\n[test]\ndatabase = ${dir}/index.txt\nnew_certs_dir = ${dir}\nserial = ${dir}/serial\ndefault_md = sha256\npolicy = any\nunique_subject = no\n[any]\ncommonName = supplied\n`);
+  await writeFile(
+    join(dir, 'ca.cnf'),
+    `[ca]\ndefault_ca = test\n[test]\ndatabase = ${dir}/index.txt\nnew_certs_dir = ${dir}\nserial = ${dir}/serial\ndefault_md = sha256\npolicy = any\nunique_subject = no\n[any]\ncommonName = supplied\n`,
+  );
   await writeFile(join(dir, 'index.txt'), '');
   await writeFile(join(dir, 'serial'), '1000\n');
   return {
@@ -54,12 +61,49 @@ export async function makeTestCa(t: Teardownable, label = 'maas-sidecar test CA'
     certFile: caCert,
     async issue(name, sans, options = {}) {
       const base = join(dir, name);
-      await writeFile(`${base}.ext`, `subjectAltName = ${sans.join(', ')}\n${options.client ? 'extendedKeyUsage = clientAuth\n' : ''}`);
+      const usages = options.extendedKeyUsage ?? (options.client ? ['clientAuth'] : []);
+      await writeFile(`${base}.ext`, `subjectAltName = ${sans.join(', ')}\n${usages.length > 0 ? `extendedKeyUsage = ${usages.join(', ')}\n` : ''}`);
       await openssl(['req', '-new', ...KEY, '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${name}`]);
       if (options.expired) {
-        await openssl(['ca', '-batch', '-config', join(dir, 'ca.cnf'), '-cert', caCert, '-keyfile', caKey, '-in', `${base}.csr`, '-out', `${base}.crt`, '-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-extfile', `${base}.ext`, '-notext']);
+        await openssl([
+          'ca',
+          '-batch',
+          '-config',
+          join(dir, 'ca.cnf'),
+          '-cert',
+          caCert,
+          '-keyfile',
+          caKey,
+          '-in',
+          `${base}.csr`,
+          '-out',
+          `${base}.crt`,
+          '-startdate',
+          '20200101000000Z',
+          '-enddate',
+          '20200102000000Z',
+          '-extfile',
+          `${base}.ext`,
+          '-notext',
+        ]);
       } else {
-        await openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-out', `${base}.crt`, '-days', '1', '-extfile', `${base}.ext`]);
+        await openssl([
+          'x509',
+          '-req',
+          '-in',
+          `${base}.csr`,
+          '-CA',
+          caCert,
+          '-CAkey',
+          caKey,
+          '-CAcreateserial',
+          '-out',
+          `${base}.crt`,
+          '-days',
+          String(options.days ?? 1),
+          '-extfile',
+          `${base}.ext`,
+        ]);
       }
       return { cert: await readFile(`${base}.crt`, 'utf8'), key: await readFile(`${base}.key`, 'utf8'), certFile: `${base}.crt`, keyFile: `${base}.key` };
     },

@@ -24,7 +24,10 @@ const BAD_REQUESTS: [string, InjectOptions][] = [
   ['bad percent-encoding', { method: 'GET', url: `/v1/racks/${ECHO}%E0%A4%A` }],
   ['10 KB path', { method: 'GET', url: longPath }],
   ['malformed JSON body', { method: 'POST', url: '/v1/reconcile', headers: { 'content-type': 'application/json' }, payload: `{"${ECHO}":` }],
-  ['oversized body', { method: 'POST', url: '/v1/reconcile', headers: { 'content-type': 'application/json' }, payload: `{"x":"${ECHO}${'y'.repeat(40_000)}"}` }],
+  [
+    'oversized body',
+    { method: 'POST', url: '/v1/reconcile', headers: { 'content-type': 'application/json' }, payload: `{"x":"${ECHO}${'y'.repeat(40_000)}"}` },
+  ],
   ['unsupported body type', { method: 'POST', url: '/v1/reconcile', headers: { 'content-type': 'application/xml' }, payload: `<${ECHO}/>` }],
   ['unknown route', { method: 'GET', url: `/v1/${ECHO}` }],
   ['wrong method', { method: 'DELETE', url: '/v1/region' }],

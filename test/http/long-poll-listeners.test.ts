@@ -22,12 +22,18 @@ t.test('1,000 open long-polls raise no warning and leave no listener behind', as
   t.ok(getEventListeners(closing.signal, 'abort').length <= 1, 'at most one listener on the closing signal');
   publication.publish('http://region/MAAS', 'cd'.repeat(16));
   const answers = await Promise.all(polls);
-  t.ok(answers.every((r) => r.statusCode === 200 && r.json().secret === 'cd'.repeat(16)), 'every watcher got the new secret');
+  t.ok(
+    answers.every((r) => r.statusCode === 200 && r.json().secret === 'cd'.repeat(16)),
+    'every watcher got the new secret',
+  );
   // A warning is emitted on the next tick; let it arrive before looking.
   await new Promise((resolve) => setImmediate(resolve));
   // On Node 26 tap's own module loader (module.register) draws a DeprecationWarning: not ours.
   const ours = warnings.filter((w) => !(w.name === 'DeprecationWarning' && w.message.includes('module.register()')));
-  t.same(ours.map((w) => `${w.name}: ${w.message}`), []);
+  t.same(
+    ours.map((w) => `${w.name}: ${w.message}`),
+    [],
+  );
   t.ok(getEventListeners(closing.signal, 'abort').length <= 1, 'nothing left on the closing signal');
 });
 
@@ -39,5 +45,8 @@ t.test('shutting down ends every open long-poll at once', async (t) => {
   await new Promise((resolve) => setImmediate(resolve));
   closing.abort();
   const answers = await Promise.all(polls);
-  t.ok(answers.every((r) => r.statusCode === 304), 'each answered 304 (nothing changed)');
+  t.ok(
+    answers.every((r) => r.statusCode === 304),
+    'each answered 304 (nothing changed)',
+  );
 });

@@ -42,7 +42,7 @@ for (const [name, faults, status, reason] of FAULTS) {
     t.equal(r.headers['cache-control'], 'no-store');
     const warns = log.lines.filter((line) => line.level === 40);
     t.equal(warns.length, 1, 'exactly one warn line');
-    t.match(warns[0], { reason, msg: 'MAAS could not tell a rack\'s status' });
+    t.match(warns[0], { reason, msg: "MAAS could not tell a rack's status" });
     t.equal(log.lines.filter((line) => (line.level as number) >= 50).length, 0, 'no error line');
     t.notMatch(log.text(), /"stack"/, 'no stack trace');
     t.notMatch(log.text(), s.adminKey.authorizationHeader().match(/oauth_signature="&([^"]+)"/)?.[1] ?? 'no-secret', 'no token secret');
@@ -66,7 +66,10 @@ t.test('1,000 concurrent lookups make one MAAS read', async (t) => {
   const answers = await Promise.all(
     Array.from({ length: 1_000 }, (_, i) => app.inject({ method: 'GET', url: `/v1/racks/rack-${i % 3 === 0 ? 1 : i}`, headers: auth })),
   );
-  t.ok(answers.every((r) => r.statusCode === 200), 'every lookup answered');
+  t.ok(
+    answers.every((r) => r.statusCode === 200),
+    'every lookup answered',
+  );
   t.equal(answers[0]?.json().registered, true);
   t.equal(answers[2]?.json().registered, false);
   t.equal(reads('rackcontrollers/'), 1, 'one rack list');

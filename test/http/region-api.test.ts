@@ -20,9 +20,9 @@ async function build(t: { teardown(fn: () => unknown): void }, over: { reason?: 
     token: TOKEN,
     publication,
     notReadyReason: over.reason ?? (() => undefined),
-    rackStatus: async (hostname) => (hostname === 'unknown-yet' ? undefined : { hostname, registered: false, systemId: null, rackd: 'unknown', dhcpd: 'unknown', subnets: [] }),
+    rackStatus: async (hostname) =>
+      hostname === 'unknown-yet' ? undefined : { hostname, registered: false, systemId: null, rackd: 'unknown', dhcpd: 'unknown', subnets: [] },
     requestReconcile: (reason) => triggered.push(reason),
-    status: () => ({ ready: true }),
     onUnauthorized: () => rejected++,
     closing: closing.signal,
   });
@@ -37,7 +37,13 @@ async function build(t: { teardown(fn: () => unknown): void }, over: { reason?: 
 t.test('missing, malformed and wrong tokens get 401 and learn nothing', async (t) => {
   const { app, publication, rejected } = await build(t);
   publication.publish('http://region/MAAS', 'ab'.repeat(16));
-  for (const headers of [{}, { authorization: TOKEN }, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: 'Bearer ' }, { authorization: `Basic ${TOKEN}` }]) {
+  for (const headers of [
+    {},
+    { authorization: TOKEN },
+    { authorization: 'Bearer wrong-token-0123456789' },
+    { authorization: 'Bearer ' },
+    { authorization: `Basic ${TOKEN}` },
+  ]) {
     const r = await app.inject({ method: 'GET', url: '/v1/region', headers });
     t.equal(r.statusCode, 401);
     t.same(r.json(), { error: 'unauthorized' });
@@ -121,7 +127,12 @@ t.test('POST /v1/reconcile queues a pass; an oversized body is refused', async (
   const r = await app.inject({ method: 'POST', url: '/v1/reconcile', headers: auth });
   t.equal(r.statusCode, 202);
   t.same(triggered, ['requested over /v1/reconcile']);
-  const big = await app.inject({ method: 'POST', url: '/v1/reconcile', headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify({ x: 'y'.repeat(20_000) }) });
+  const big = await app.inject({
+    method: 'POST',
+    url: '/v1/reconcile',
+    headers: { ...auth, 'content-type': 'application/json' },
+    payload: JSON.stringify({ x: 'y'.repeat(20_000) }),
+  });
   t.equal(big.statusCode, 413);
 });
 

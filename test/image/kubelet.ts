@@ -140,7 +140,19 @@ export async function startPod(t: Teardownable, spec: PodSpec, options: PodOptio
 
   const volumes = await prepareVolumes(spec, options);
   const skipped = new Set<string>();
-  const pause = await docker(['run', '-d', '--name', `${prefix}-pause`, '--network', 'host', '--ipc', 'shareable', options.images.pause ?? 'pause', 'sleep', 'infinity']);
+  const pause = await docker([
+    'run',
+    '-d',
+    '--name',
+    `${prefix}-pause`,
+    '--network',
+    'host',
+    '--ipc',
+    'shareable',
+    options.images.pause ?? 'pause',
+    'sleep',
+    'infinity',
+  ]);
   started.push(pause);
   const ids = new Map<string, string>();
   for (const container of spec.containers) {
@@ -152,7 +164,10 @@ export async function startPod(t: Teardownable, spec: PodSpec, options: PodOptio
     for (const mount of container.volumeMounts ?? []) {
       const source = volumes.get(mount.name);
       if (source === undefined) throw new Error(`${container.name} mounts ${mount.name}, which the pod does not declare`);
-      args.push('--mount', `type=bind,source=${mount.subPath ? join(source, mount.subPath) : source},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`);
+      args.push(
+        '--mount',
+        `type=bind,source=${mount.subPath ? join(source, mount.subPath) : source},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`,
+      );
     }
     if (container.workingDir) args.push('--workdir', container.workingDir);
     if (container.command) args.push('--entrypoint', container.command[0] as string);
@@ -195,7 +210,12 @@ function securityArgs(security: SecurityContext, pod: SecurityContext | undefine
 }
 
 function envOf(container: Container, options: PodOptions): Record<string, string> {
-  const fields: Record<string, string> = { 'metadata.name': options.name, 'metadata.namespace': options.namespace, 'spec.nodeName': options.nodeName, 'status.podIP': '127.0.0.1' };
+  const fields: Record<string, string> = {
+    'metadata.name': options.name,
+    'metadata.namespace': options.namespace,
+    'spec.nodeName': options.nodeName,
+    'status.podIP': '127.0.0.1',
+  };
   const env: Record<string, string> = { ...options.serviceEnv };
   for (const entry of container.env ?? []) {
     if (entry.value !== undefined) env[entry.name] = entry.value;
@@ -223,7 +243,10 @@ async function prepareVolumes(spec: PodSpec, options: PodOptions): Promise<Map<s
   const fields: Record<string, string> = { 'metadata.name': options.name, 'metadata.namespace': options.namespace };
   // The user a projected token is given to: the one non-root user among the containers mounting it.
   const userOf = (volume: string) =>
-    spec.containers.filter((c) => c.volumeMounts?.some((m) => m.name === volume)).map((c) => ({ ...spec.securityContext, ...c.securityContext }).runAsUser).find((u) => u !== undefined && u !== 0);
+    spec.containers
+      .filter((c) => c.volumeMounts?.some((m) => m.name === volume))
+      .map((c) => ({ ...spec.securityContext, ...c.securityContext }).runAsUser)
+      .find((u) => u !== undefined && u !== 0);
   const fsGroup = spec.securityContext?.fsGroup;
   const writeFiles = async (dir: string, files: Record<string, string>, mode: number, owner: number | undefined) => {
     for (const [name, text] of Object.entries(files)) {
@@ -245,7 +268,8 @@ async function prepareVolumes(spec: PodSpec, options: PodOptions): Promise<Map<s
     await mkdir(dir, { recursive: true });
     await writeFiles(dir, { ...options.seed?.[name] }, 0o644, undefined);
     if (volume?.secret) await writeFiles(dir, dataOf(options, volume.secret.secretName), volume.secret.defaultMode ?? 0o644, undefined);
-    if (volume?.configMap) await writeFiles(dir, itemsOf(dataOf(options, volume.configMap.name), volume.configMap.items), volume.configMap.defaultMode ?? 0o644, undefined);
+    if (volume?.configMap)
+      await writeFiles(dir, itemsOf(dataOf(options, volume.configMap.name), volume.configMap.items), volume.configMap.defaultMode ?? 0o644, undefined);
     if (volume?.projected) {
       const files: Record<string, string> = {};
       for (const source of volume.projected.sources) {
@@ -272,8 +296,53 @@ function itemsOf(data: Record<string, string>, items: { key: string; path: strin
 
 /** This machine's capability bounding set, by Kubernetes name (SYS_ADMIN, ...). */
 function boundingSet(): Set<string> {
-  const NAMES = ['CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE'];
-  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapBnd:')) ?? 'CapBnd: 0';
+  const NAMES = [
+    'CHOWN',
+    'DAC_OVERRIDE',
+    'DAC_READ_SEARCH',
+    'FOWNER',
+    'FSETID',
+    'KILL',
+    'SETGID',
+    'SETUID',
+    'SETPCAP',
+    'LINUX_IMMUTABLE',
+    'NET_BIND_SERVICE',
+    'NET_BROADCAST',
+    'NET_ADMIN',
+    'NET_RAW',
+    'IPC_LOCK',
+    'IPC_OWNER',
+    'SYS_MODULE',
+    'SYS_RAWIO',
+    'SYS_CHROOT',
+    'SYS_PTRACE',
+    'SYS_PACCT',
+    'SYS_ADMIN',
+    'SYS_BOOT',
+    'SYS_NICE',
+    'SYS_RESOURCE',
+    'SYS_TIME',
+    'SYS_TTY_CONFIG',
+    'MKNOD',
+    'LEASE',
+    'AUDIT_WRITE',
+    'AUDIT_CONTROL',
+    'SETFCAP',
+    'MAC_OVERRIDE',
+    'MAC_ADMIN',
+    'SYSLOG',
+    'WAKE_ALARM',
+    'BLOCK_SUSPEND',
+    'AUDIT_READ',
+    'PERFMON',
+    'BPF',
+    'CHECKPOINT_RESTORE',
+  ];
+  const line =
+    readFileSync('/proc/self/status', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('CapBnd:')) ?? 'CapBnd: 0';
   const mask = BigInt(`0x${line.split(/\s+/)[1]}`);
   return new Set(NAMES.filter((_, bit) => (mask >> BigInt(bit)) & 1n));
 }

@@ -28,11 +28,15 @@ const images = {
   maas: process.env.MAAS_POD_TEST_MAAS_IMAGE,
   pause: process.env.MAAS_POD_TEST_PAUSE_IMAGE,
 };
-const skip = images.sidecar === undefined || images.maas === undefined || images.pause === undefined || process.env.DOCKER_HOST === undefined ? 'runs in `npm run test:image`, which builds its images' : false;
+const skip =
+  images.sidecar === undefined || images.maas === undefined || images.pause === undefined || process.env.DOCKER_HOST === undefined
+    ? 'runs in `npm run test:image`, which builds its images'
+    : false;
 
 const objects = skip ? [] : renderPath(join(REPO, 'deploy/base'));
 const podOf = (kind: string, name: string): PodSpec => {
-  const found = objects.find((o) => o.kind === kind && o.metadata.name === name) as (K8sObject & { spec: { template: { spec: PodSpec & { initContainers?: unknown[] } } } }) | undefined;
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name) as
+    (K8sObject & { spec: { template: { spec: PodSpec & { initContainers?: unknown[] } } } }) | undefined;
   if (found === undefined) throw new Error(`the base renders no ${kind} ${name}`);
   if (found.spec.template.spec.initContainers?.length) throw new Error(`${kind} ${name} has init containers, which this test does not run yet`);
   return found.spec.template.spec;
@@ -45,7 +49,12 @@ const podData = (caCert: string) => ({
   'kube-root-ca.crt': { 'ca.crt': caCert },
   ...Object.fromEntries(objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, (o as unknown as { data: Record<string, string> }).data])),
 });
-const localImages: Record<string, string> = { 'maas-sidecar': images.sidecar ?? '', 'maas-region': images.maas ?? '', 'maas-rack': images.maas ?? '', pause: images.pause ?? '' };
+const localImages: Record<string, string> = {
+  'maas-sidecar': images.sidecar ?? '',
+  'maas-region': images.maas ?? '',
+  'maas-rack': images.maas ?? '',
+  pause: images.pause ?? '',
+};
 
 async function systemdIsPid1(t: Test, pod: RunningPod, container: string): Promise<void> {
   const id = pod.ids.get(container) as string;
@@ -117,13 +126,27 @@ t.test('region and rack pods as a kubelet runs them: systemd is PID 1, and kube-
     seed: { 'maas-data': { secret: await readFile(join(sim.dir, 'secret'), 'utf8') } },
   });
   maasContainers.set('maas-region-0/maas-region', region.ids.get('maas-region') as string);
-  t.same(region.skippedCapabilities.filter((c) => c !== 'SYS_RESOURCE'), [], 'every capability granted but those this machine lacks');
+  t.same(
+    region.skippedCapabilities.filter((c) => c !== 'SYS_RESOURCE'),
+    [],
+    'every capability granted but those this machine lacks',
+  );
   await systemdIsPid1(t, region, 'maas-region');
   await sidecarReady(region, 'region-sidecar', regionPort);
   const regionRuns = await standinRuns(region, 'maas-region');
-  t.ok(regionRuns.some((r) => r.command === 'maas-region' && r.sub === 'apikey'), 'maas-region apikey ran in the MAAS container');
-  t.ok(regionRuns.every((r) => r.pid1 === 'systemd'), 'where PID 1 is systemd');
-  t.not(await docker(['exec', region.ids.get('region-sidecar') as string, 'cat', '/proc/1/comm']), 'systemd', 'the sidecar does not share the MAAS container\'s PID namespace');
+  t.ok(
+    regionRuns.some((r) => r.command === 'maas-region' && r.sub === 'apikey'),
+    'maas-region apikey ran in the MAAS container',
+  );
+  t.ok(
+    regionRuns.every((r) => r.pid1 === 'systemd'),
+    'where PID 1 is systemd',
+  );
+  t.not(
+    await docker(['exec', region.ids.get('region-sidecar') as string, 'cat', '/proc/1/comm']),
+    'systemd',
+    "the sidecar does not share the MAAS container's PID namespace",
+  );
 
   const rackPort = await closedPort();
   const rack = await startPod(t, podOf('DaemonSet', 'maas-rack'), {
@@ -141,8 +164,14 @@ t.test('region and rack pods as a kubelet runs them: systemd is PID 1, and kube-
   await sidecarReady(rack, 'rack-sidecar', rackPort);
   t.match((await sim.state()).racks, [{ hostname: 'rack-node-1', rackd: 'running' }], 'the rack registered with MAAS');
   const rackRuns = await standinRuns(rack, 'maas-rack');
-  t.ok(rackRuns.some((r) => r.command === 'maas-rack' && r.sub === 'register' && r.pid1 === 'systemd'), 'maas-rack register ran in the MAAS container, under systemd');
-  t.ok(api.execs.every((e) => e.status === 101), 'every exec the sidecars asked for was granted');
+  t.ok(
+    rackRuns.some((r) => r.command === 'maas-rack' && r.sub === 'register' && r.pid1 === 'systemd'),
+    'maas-rack register ran in the MAAS container, under systemd',
+  );
+  t.ok(
+    api.execs.every((e) => e.status === 101),
+    'every exec the sidecars asked for was granted',
+  );
 });
 
 t.test('the same MAAS container with a shared process namespace: systemd is not PID 1 and stops', { skip }, async (t) => {
@@ -150,10 +179,13 @@ t.test('the same MAAS container with a shared process namespace: systemd is not 
   const spec = podOf('DaemonSet', 'maas-rack');
   const shared: PodSpec = { ...spec, shareProcessNamespace: true, containers: spec.containers.filter((c) => c.name === 'maas-rack') };
   const pod = await startPod(t, shared, { name: 'maas-rack-shared', namespace: 'maas', nodeName: 'rack-node-2', dir, images: localImages, data: podData('') });
-  const state = await waitFor(async () => {
-    const s = await pod.state('maas-rack');
-    return s.running ? undefined : s;
-  }, { what: 'systemd to give up', timeoutMs: scaled(30_000) });
+  const state = await waitFor(
+    async () => {
+      const s = await pod.state('maas-rack');
+      return s.running ? undefined : s;
+    },
+    { what: 'systemd to give up', timeoutMs: scaled(30_000) },
+  );
   t.equal(state.running, false, 'the MAAS container ended (a kubelet would restart it: CrashLoopBackOff)');
   t.match(await pod.logs('maas-rack'), /Running in chroot, ignoring request/);
 });

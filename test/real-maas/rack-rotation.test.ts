@@ -45,7 +45,11 @@ if ('missing' in kit) {
       const rotated = await regionSecret();
       secrets.push(rotated);
       t.ok(rotated !== secrets[0], 'MAAS has a new secret');
-      await waitFor(async () => (await readFile(rack.secretFile, 'utf8')).trim() === rotated, { what: 'the new secret on the rack', timeoutMs: scaled(30_000), intervalMs: 100 });
+      await waitFor(async () => (await readFile(rack.secretFile, 'utf8')).trim() === rotated, {
+        what: 'the new secret on the rack',
+        timeoutMs: scaled(30_000),
+        intervalMs: 100,
+      });
       await waitFor(async () => registrations(await sidecar.metrics()) === 2, { what: 'one more registration', timeoutMs: scaled(30_000), intervalMs: 100 });
       t.same(reasons(sidecar.proc.stdout), ['not registered yet', 'region secret changed'], 'registered first, then for the new secret');
       const listed = await waitFor(runningInMaas, { what: 'rackd running with the new secret', timeoutMs: scaled(30_000), intervalMs: 200 });
@@ -60,7 +64,10 @@ if ('missing' in kit) {
     await t.test('nothing secret reached the logs', async (t) => {
       const output = [sidecar.output(), region.output()].join('\n');
       t.notOk(output.includes(TOKEN), 'no bearer token');
-      t.notOk(secrets.some((s) => output.includes(s)), 'no region secret, old or new');
+      t.notOk(
+        secrets.some((s) => output.includes(s)),
+        'no region secret, old or new',
+      );
     });
   });
 }

@@ -59,7 +59,11 @@ if ('missing' in kit) {
       // rackd cannot look dead to anyone before it is stopped: a bound that no load can blur.
       const stoppedAt = Date.now();
       await maas.run('rackd-down', [rack.hostname]);
-      await waitFor(async () => service((await inMaas())[0], 'rackd') === 'dead', { what: 'MAAS showing rackd dead', timeoutMs: scaled(20_000), intervalMs: 200 });
+      await waitFor(async () => service((await inMaas())[0], 'rackd') === 'dead', {
+        what: 'MAAS showing rackd dead',
+        timeoutMs: scaled(20_000),
+        intervalMs: 200,
+      });
       const attempt = await sidecar.proc.waitForLog('registering the rack', scaled(30_000));
       t.equal(attempt.reason, 'rackd dead');
       t.ok((attempt.time as number) >= stoppedAt + 2_000, 'not before the grace period (REREGISTER_GRACE_SECONDS=2) had passed since rackd stopped');

@@ -38,13 +38,21 @@ if ('missing' in kit) {
     const seen: string[] = [await readSecret()];
 
     await t.test("bootstrap creates the sidecar's own admin with MAAS's maas-region", async (t) => {
-      await waitFor(async () => (await fetch(`${region.base}/readyz`)).status === 200, { what: 'region sidecar ready', timeoutMs: scaled(60_000), intervalMs: 100 });
+      await waitFor(async () => (await fetch(`${region.base}/readyz`)).status === 200, {
+        what: 'region sidecar ready',
+        timeoutMs: scaled(60_000),
+        intervalMs: 100,
+      });
       const created = await region.proc.waitForLog('creating the MAAS admin user');
       t.equal(created.username, ADMIN, 'maas-region apikey said the user does not exist, so it was created');
       const verified = await region.proc.waitForLog('bootstrapped: admin API key verified');
       t.equal(verified.username, ADMIN, 'the key maas-region printed works (users/?op=whoami) and is the new admin');
       const users = await maasJson<{ username: string; is_superuser: boolean; email: string }[]>(maas, 'GET', 'users/');
-      t.match(users.find((u) => u.username === ADMIN), { is_superuser: true, email: `${ADMIN}@example.com` }, 'MAAS lists the new admin');
+      t.match(
+        users.find((u) => u.username === ADMIN),
+        { is_superuser: true, email: `${ADMIN}@example.com` },
+        'MAAS lists the new admin',
+      );
     });
 
     await t.test("the region URL and MAAS's shared secret are published", async (t) => {
@@ -81,7 +89,11 @@ if ('missing' in kit) {
       // Stopped with the whole story, not with this subtest.
       region = await startRealRegionSidecar(story, maas, { createAdmin: ADMIN });
       outputs.push(region.output);
-      await waitFor(async () => (await fetch(`${region.base}/readyz`)).status === 200, { what: 'restarted region sidecar ready', timeoutMs: scaled(60_000), intervalMs: 100 });
+      await waitFor(async () => (await fetch(`${region.base}/readyz`)).status === 200, {
+        what: 'restarted region sidecar ready',
+        timeoutMs: scaled(60_000),
+        intervalMs: 100,
+      });
       const verified = await region.proc.waitForLog('bootstrapped: admin API key verified');
       t.equal(verified.username, ADMIN, 'the existing admin, its key from maas-region apikey');
       t.notOk(region.output().includes('creating the MAAS admin user'), 'no second createadmin');
@@ -95,12 +107,21 @@ if ('missing' in kit) {
       const output = outputs.map((o) => o()).join('\n');
       t.notOk(output.includes(ADMIN_PASSWORD), 'no admin password in the log');
       t.notOk(output.includes(TOKEN), 'no bearer token in the log');
-      t.notOk(seen.some((secret) => output.includes(secret)), 'no region secret, old or new, in the log');
+      t.notOk(
+        seen.some((secret) => output.includes(secret)),
+        'no region secret, old or new, in the log',
+      );
       // The key the sidecar obtained, as MAAS's own CLI prints it.
       const listed = await execa(maas.regionCommand, ['apikey', '--username', ADMIN], { timeout: scaled(60_000) });
-      const parts = listed.stdout.trim().split('\n').flatMap((line) => ApiKey.parse(line).sensitiveParts);
+      const parts = listed.stdout
+        .trim()
+        .split('\n')
+        .flatMap((line) => ApiKey.parse(line).sensitiveParts);
       t.ok(parts.length >= 2, 'maas-region apikey lists the key');
-      t.notOk(parts.some((part) => output.includes(part)), 'no API key in the log');
+      t.notOk(
+        parts.some((part) => output.includes(part)),
+        'no API key in the log',
+      );
     });
   });
 }

@@ -17,10 +17,22 @@ if ('missing' in kit) {
 } else {
   t.test('DHCP follows the healthy racks of a real MAAS region', async (t) => {
     const { maas, region, a, b, hostname } = await twoRackRegion(t, kit, NETWORK_YAML);
-    const dhcpd = async (systemId: string) => service((await listRacks(maas)).find((r) => r.system_id === systemId), 'dhcpd');
-    const rackd = async (systemId: string) => service((await listRacks(maas)).find((r) => r.system_id === systemId), 'rackd');
+    const dhcpd = async (systemId: string) =>
+      service(
+        (await listRacks(maas)).find((r) => r.system_id === systemId),
+        'dhcpd',
+      );
+    const rackd = async (systemId: string) =>
+      service(
+        (await listRacks(maas)).find((r) => r.system_id === systemId),
+        'rackd',
+      );
     await region.reconcile();
-    const converged = await waitForVlan(maas, (v) => v.dhcp_on && v.primary_rack !== null && v.secondary_rack !== null, 'DHCP on with a primary and a secondary rack');
+    const converged = await waitForVlan(
+      maas,
+      (v) => v.dhcp_on && v.primary_rack !== null && v.secondary_rack !== null,
+      'DHCP on with a primary and a secondary rack',
+    );
     const [primary, secondary] = [converged.primary_rack as string, converged.secondary_rack as string];
     t.same([primary, secondary].sort(), [a, b].sort(), 'one rack each');
 
@@ -31,7 +43,11 @@ if ('missing' in kit) {
       const moved = await waitForVlan(maas, (v) => v.primary_rack === secondary, 'the secondary promoted to primary', 20_000);
       t.equal(moved.dhcp_on, true, 'DHCP stays on');
       t.equal(moved.secondary_rack, null, 'no other healthy rack to be the secondary');
-      await waitFor(async () => (await dhcpd(secondary)) === 'running', { what: 'dhcpd running on the new primary', timeoutMs: scaled(20_000), intervalMs: 200 });
+      await waitFor(async () => (await dhcpd(secondary)) === 'running', {
+        what: 'dhcpd running on the new primary',
+        timeoutMs: scaled(20_000),
+        intervalMs: 200,
+      });
       t.pass('dhcpd running on the new primary');
       await region.passesAfterTrigger(1);
       const metrics = await region.metrics();
@@ -49,7 +65,11 @@ if ('missing' in kit) {
       const back = await waitForVlan(maas, (v) => v.secondary_rack === primary, 'the returning rack made the secondary');
       t.equal(back.primary_rack, secondary, 'the healthy primary is kept: no flapping');
       t.equal(back.dhcp_on, true);
-      await waitFor(async () => (await dhcpd(primary)) === 'running', { what: 'dhcpd running on the new secondary', timeoutMs: scaled(20_000), intervalMs: 200 });
+      await waitFor(async () => (await dhcpd(primary)) === 'running', {
+        what: 'dhcpd running on the new secondary',
+        timeoutMs: scaled(20_000),
+        intervalMs: 200,
+      });
       t.pass('dhcpd running on the new secondary');
     });
   });

@@ -36,19 +36,30 @@ if ('missing' in kit) {
     let theirs = 0;
     const { maas, subnet, region, a, b, hostname } = await twoRackRegion(t, kit, NETWORK, async (maas) => {
       // A range somebody made by hand before the sidecar came: it overlaps the declared "bmcs" range.
-      theirs = (await maasJson<{ id: number }>(maas, 'POST', 'ipranges/', { type: 'reserved', start_ip: '10.7.200.35', end_ip: '10.7.200.45', comment: 'lab' })).id;
+      theirs = (await maasJson<{ id: number }>(maas, 'POST', 'ipranges/', { type: 'reserved', start_ip: '10.7.200.35', end_ip: '10.7.200.45', comment: 'lab' }))
+        .id;
     });
 
     await t.test('the declaration converges: gateway, DNS, ranges, DHCP primary and secondary, settings', async (t) => {
       await region.reconcile();
-      const vlan = await waitForVlan(maas, (v) => v.dhcp_on && v.primary_rack !== null && v.secondary_rack !== null, 'DHCP on with a primary and a secondary rack');
+      const vlan = await waitForVlan(
+        maas,
+        (v) => v.dhcp_on && v.primary_rack !== null && v.secondary_rack !== null,
+        'DHCP on with a primary and a secondary rack',
+      );
       t.same([vlan.primary_rack, vlan.secondary_rack].sort(), [a, b].sort(), 'one rack each');
 
       const subnets = await maasJson<RealSubnet[]>(maas, 'GET', 'subnets/');
-      t.match(subnets.find((s) => s.id === subnet.id), { cidr: '10.7.200.0/24', gateway_ip: '10.7.200.1', dns_servers: ['10.7.200.1'] });
+      t.match(
+        subnets.find((s) => s.id === subnet.id),
+        { cidr: '10.7.200.0/24', gateway_ip: '10.7.200.1', dns_servers: ['10.7.200.1'] },
+      );
 
       const ranges = await listRanges(maas);
-      const ours = ranges.filter((r) => OWNED.test(r.comment ?? '')).map((r) => `${r.type} ${r.start_ip}-${r.end_ip}`).sort();
+      const ours = ranges
+        .filter((r) => OWNED.test(r.comment ?? ''))
+        .map((r) => `${r.type} ${r.start_ip}-${r.end_ip}`)
+        .sort();
       t.same(ours, ['dynamic 10.7.200.100-10.7.200.200', 'reserved 10.7.200.10-10.7.200.19'], 'the dynamic and the unblocked reserved range, marked as ours');
 
       t.equal(await maasJson(maas, 'GET', 'maas/?op=get_config&name=dnssec_validation'), 'no');
@@ -72,7 +83,14 @@ if ('missing' in kit) {
         t.equal(answer.status, 200);
         t.match(
           await answer.json(),
-          { hostname: name, registered: true, systemId, rackd: 'running', dhcpd: 'running', subnets: [{ cidr: '10.7.200.0/24', vid: 0, dhcpOn: true, gatewayIp: '10.7.200.1', role }] },
+          {
+            hostname: name,
+            registered: true,
+            systemId,
+            rackd: 'running',
+            dhcpd: 'running',
+            subnets: [{ cidr: '10.7.200.0/24', vid: 0, dhcpOn: true, gatewayIp: '10.7.200.1', role }],
+          },
           `/v1/racks/${name}: the ${role}`,
         );
       }
@@ -125,7 +143,10 @@ if ('missing' in kit) {
       t.match(conflict?.message, /declared reserved range 10\.7\.200\.30-10\.7\.200\.39 overlaps reserved range 10\.7\.200\.35-10\.7\.200\.45/);
       const range = await maasJson<{ start_ip: string; end_ip: string; comment: string }>(maas, 'GET', `ipranges/${theirs}/`);
       t.match(range, { start_ip: '10.7.200.35', end_ip: '10.7.200.45', comment: 'lab' }, 'their range untouched');
-      t.notOk((await listRanges(maas)).some((r) => r.start_ip === '10.7.200.30'), 'nothing created over it');
+      t.notOk(
+        (await listRanges(maas)).some((r) => r.start_ip === '10.7.200.30'),
+        'nothing created over it',
+      );
       t.equal(sample(await region.metrics(), 'maas_sidecar_conflicts{kind="range_conflict"}'), 1);
     });
 
@@ -134,7 +155,10 @@ if ('missing' in kit) {
       const output = region.output();
       t.notOk(output.includes(TOKEN), 'no bearer token in the log');
       t.notOk(output.includes(secret), 'no region secret in the log');
-      t.notOk(maas.adminKey.sensitiveParts.some((part) => output.includes(part)), 'no API key in the log');
+      t.notOk(
+        maas.adminKey.sensitiveParts.some((part) => output.includes(part)),
+        'no API key in the log',
+      );
     });
   });
 }

@@ -8,7 +8,17 @@
  */
 import t from 'tap';
 import { realMaasKit, startRealMaas } from '../helpers/real-maas.js';
-import { listRacks, maasJson, prepareRack, rackHostname, service, startRealRackSidecar, startRealRegionSidecar, waitForVlan, type RealSubnet } from '../helpers/real-maas-stack.js';
+import {
+  listRacks,
+  maasJson,
+  prepareRack,
+  rackHostname,
+  service,
+  startRealRackSidecar,
+  startRealRegionSidecar,
+  waitForVlan,
+  type RealSubnet,
+} from '../helpers/real-maas-stack.js';
 import { NETWORK_YAML, sample, TOKEN } from '../helpers/stack.js';
 import { scaled } from '../helpers/time.js';
 import { waitFor } from '../helpers/wait.js';

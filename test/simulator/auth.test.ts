@@ -4,7 +4,9 @@ import { ApiKey } from '../../src/maas/api-key.js';
 
 /** Builds an OAuth header from parts, to send what a broken client would. */
 function header(parts: Record<string, string>): string {
-  return `OAuth ${Object.entries(parts).map(([k, v]) => `${k}="${encodeURIComponent(v)}"`).join(', ')}`;
+  return `OAuth ${Object.entries(parts)
+    .map(([k, v]) => `${k}="${encodeURIComponent(v)}"`)
+    .join(', ')}`;
 }
 
 function validParts(key: ApiKey): Record<string, string> {
@@ -105,7 +107,9 @@ t.test('a reused nonce: Nonce already used', async (t) => {
 t.test('signature with a literal & (not percent-encoded) also works, as piston decodes', async (t) => {
   const s = await startSimulator(t);
   const parts = validParts(s.adminKey);
-  const raw = `OAuth ${Object.entries(parts).map(([k, v]) => `${k}="${v}"`).join(', ')}, realm="MAAS API"`;
+  const raw = `OAuth ${Object.entries(parts)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(', ')}, realm="MAAS API"`;
   const r = await s.api('GET', 'users/?op=whoami', { key: null, headers: { Authorization: raw } });
   t.equal(r.status, 200);
   t.equal((r.json() as { username: string }).username, 'admin');

@@ -27,7 +27,11 @@ t.test('match limits faults to matching requests; the control API is never affec
 
 t.test('a fault spec with an unknown field is rejected with 400', async (t) => {
   const s = await startSimulator(t);
-  const response = await fetch(`${s.origin}/_sim/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errorRat: 1 }) });
+  const response = await fetch(`${s.origin}/_sim/faults`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ errorRat: 1 }),
+  });
   t.equal(response.status, 400);
 });
 

@@ -12,7 +12,15 @@ t.test('create a dynamic range: subnet inferred from start_ip, comment and user 
   const s = await startSimulator(t);
   const r = await create(s, { type: 'dynamic', start_ip: '10.7.200.100', end_ip: '10.7.200.200', comment: 'managed-by: maas-sidecar' });
   t.equal(r.status, 200);
-  t.match(r.json(), { id: Number, type: 'dynamic', start_ip: '10.7.200.100', end_ip: '10.7.200.200', comment: 'managed-by: maas-sidecar', user: { username: 'admin' }, subnet: { id: 1 } });
+  t.match(r.json(), {
+    id: Number,
+    type: 'dynamic',
+    start_ip: '10.7.200.100',
+    end_ip: '10.7.200.200',
+    comment: 'managed-by: maas-sidecar',
+    user: { username: 'admin' },
+    subnet: { id: 1 },
+  });
   const list = await s.api('GET', 'ipranges/');
   t.equal((list.json() as unknown[]).length, 1);
 });

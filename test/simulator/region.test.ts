@@ -112,7 +112,8 @@ t.test('rotating the secret keeps connected racks; one reconnecting with the old
   const old = await readFile(`${s.stateDir}/secret`, 'utf8');
   await s.control('POST', 'region/rotate-secret');
   const rackd = async () =>
-    ((await s.api('GET', `rackcontrollers/${rack}/`)).json() as { service_set: { name: string; status: string }[] }).service_set.find((x) => x.name === 'rackd')?.status;
+    ((await s.api('GET', `rackcontrollers/${rack}/`)).json() as { service_set: { name: string; status: string }[] }).service_set.find((x) => x.name === 'rackd')
+      ?.status;
   t.equal(await rackd(), 'running', 'still connected after the rotation');
   const refused = await s.control('POST', 'rackd/connect', { hostname: 'rack-a', secret: old, maasUrl: s.url });
   t.match(refused, { error: /does not match/ });

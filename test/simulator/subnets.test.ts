@@ -5,7 +5,9 @@ t.test('GET subnets/ lists the seeded provisioning subnet with the embedded VLAN
   const s = await startSimulator(t);
   const r = await s.api('GET', 'subnets/');
   t.equal(r.status, 200);
-  t.match(r.json(), [{ id: 1, cidr: '10.7.200.0/24', gateway_ip: null, dns_servers: [], vlan: { vid: 0, fabric: 'fabric-0', dhcp_on: false }, space: 'undefined' }]);
+  t.match(r.json(), [
+    { id: 1, cidr: '10.7.200.0/24', gateway_ip: null, dns_servers: [], vlan: { vid: 0, fabric: 'fabric-0', dhcp_on: false }, space: 'undefined' },
+  ]);
 });
 
 t.test('GET subnets/{id}/ accepts specifiers (cidr:, bare CIDR, vid:, ip:)', async (t) => {
@@ -91,7 +93,13 @@ t.test('a PUT that omits allow_dns, allow_proxy and managed keeps them', async (
 
 t.test('allow_dns accepts only true/t/1 (any case) as true, as MAAS does', async (t) => {
   const s = await startSimulator(t);
-  for (const [value, expected] of [['True', true], ['t', true], ['1', true], ['yes', false], ['on', false]] as const) {
+  for (const [value, expected] of [
+    ['True', true],
+    ['t', true],
+    ['1', true],
+    ['yes', false],
+    ['on', false],
+  ] as const) {
     const r = await s.api('PUT', 'subnets/1/', { form: { allow_dns: value } });
     t.equal((r.json() as { allow_dns: boolean }).allow_dns, expected, value);
   }

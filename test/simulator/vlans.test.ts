@@ -134,7 +134,7 @@ t.test('clearing the only rack of a DHCP VLAN leaves DHCP on with no primary rac
   t.match(r.json(), { primary_rack: null, dhcp_on: true });
 });
 
-t.test('a VLAN PUT by a normal user: a bare 403, as MAAS\'s permission check raises it', async (t) => {
+t.test("a VLAN PUT by a normal user: a bare 403, as MAAS's permission check raises it", async (t) => {
   const s = await startSimulator(t);
   const { apiKey } = (await s.control('POST', 'users', { username: 'someone', admin: false })) as { apiKey: string };
   const r = await s.api('PUT', VLAN, { key: ApiKey.parse(apiKey), form: { mtu: '1500' } });

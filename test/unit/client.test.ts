@@ -53,7 +53,10 @@ t.test('reads retry on 5xx with backoff and then succeed', async (t) => {
   await s.control('PUT', 'faults', { errorCount: 2, errorStatus: 503 });
   const subnets = await client.listSubnets();
   t.equal(subnets.length, 1);
-  t.same(events.map((e) => e.status), [503, 503, 200]);
+  t.same(
+    events.map((e) => e.status),
+    [503, 503, 200],
+  );
   t.equal(events[0]?.endpoint, 'GET subnets/');
 });
 
@@ -82,7 +85,10 @@ t.test('a dropped connection is MaasUnreachableError, and reads retry past it', 
   await t.rejects(client.updateSubnet(1, { gateway_ip: '10.7.200.1' }), MaasUnreachableError);
   await s.control('PUT', 'faults', { dropCount: 1 });
   t.equal((await client.listSubnets()).length, 1);
-  t.same(events.slice(1).map((e) => e.status), [0, 200]);
+  t.same(
+    events.slice(1).map((e) => e.status),
+    [0, 200],
+  );
 });
 
 t.test('a call slower than the timeout is MaasUnreachableError saying so', async (t) => {

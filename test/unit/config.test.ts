@@ -32,7 +32,28 @@ const rack = (env: Record<string, string>) => problemsOf(() => loadRackConfig({ 
 
 t.test('whole numbers are decimal digits within the documented range, never coerced', async (t) => {
   const port = (got: string) => `SIDECAR_LISTEN_PORT must be a whole number from 1 to 65535 (got ${JSON.stringify(got)})`;
-  for (const value of ['true', 'false', '0x1F90', '18089.9', '8e3', '1e3', ' 8080', '8080 ', '\t8080', '+8080', '-1', '0', '65536', '0b11', '0o17', 'Infinity', 'NaN', '8_080', '８０８０', '99999999999999999999']) {
+  for (const value of [
+    'true',
+    'false',
+    '0x1F90',
+    '18089.9',
+    '8e3',
+    '1e3',
+    ' 8080',
+    '8080 ',
+    '\t8080',
+    '+8080',
+    '-1',
+    '0',
+    '65536',
+    '0b11',
+    '0o17',
+    'Infinity',
+    'NaN',
+    '8_080',
+    '８０８０',
+    '99999999999999999999',
+  ]) {
     t.same(rack({ SIDECAR_LISTEN_PORT: value }), [port(value)], JSON.stringify(value));
   }
   t.same(region({ MAAS_TIMEOUT_SECONDS: 'true' }), ['MAAS_TIMEOUT_SECONDS must be a whole number from 1 to 600 (got "true")']);
@@ -55,7 +76,14 @@ t.test('a negative number is allowed only where the range includes it', async (t
 
 t.test('every problem in every variable is reported at once, required ones included', async (t) => {
   const problems = problemsOf(() =>
-    loadRackConfig({ SIDECAR_LISTEN_PORT: 'true', COMMAND_MODE: 'shell', WATCH_WAIT_SECONDS: '600', LOG_LEVEL: 'loud', RACK_HOSTNAME: 'rack_a!', RECONCILE_SCHEDULE: 'often' }),
+    loadRackConfig({
+      SIDECAR_LISTEN_PORT: 'true',
+      COMMAND_MODE: 'shell',
+      WATCH_WAIT_SECONDS: '600',
+      LOG_LEVEL: 'loud',
+      RACK_HOSTNAME: 'rack_a!',
+      RECONCILE_SCHEDULE: 'often',
+    }),
   );
   t.same(problems.sort(), [
     'COMMAND_MODE must be one of: direct, nsenter, kube-exec (got "shell")',
@@ -67,7 +95,9 @@ t.test('every problem in every variable is reported at once, required ones inclu
     'SIDECAR_TOKEN_FILE is required (the bearer token the region sidecar expects)',
     'WATCH_WAIT_SECONDS must be a whole number from 1 to 60 (got "600")',
   ]);
-  const regionProblems = problemsOf(() => loadRegionConfig({ MAAS_TIMEOUT_SECONDS: '1.5', MAAS_REGION_COMMAND: 'maas-region; reboot', COMMAND_MODE: 'nsenter' }));
+  const regionProblems = problemsOf(() =>
+    loadRegionConfig({ MAAS_TIMEOUT_SECONDS: '1.5', MAAS_REGION_COMMAND: 'maas-region; reboot', COMMAND_MODE: 'nsenter' }),
+  );
   t.same(regionProblems.sort(), [
     'COMMAND_NSENTER_TARGET is required when COMMAND_MODE is nsenter (a pid or a process name)',
     'MAAS_ADMIN_PASSWORD_FILE is required unless MAAS_API_KEY_FILE is given (no default password)',
@@ -89,14 +119,43 @@ t.test('kube-exec names every variable it still needs, and a service account fol
     "POD_NAMESPACE is required when COMMAND_MODE is kube-exec (this pod's namespace, from the downward API: metadata.namespace)",
   ]);
   const invalid = problemsOf(() =>
-    loadRackConfig({ ...RACK_OK, COMMAND_MODE: 'kube-exec', COMMAND_EXEC_CONTAINER: 'MAAS Rack', POD_NAME: 'pod;id', POD_NAMESPACE: 'maas', KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', KUBE_SERVICE_ACCOUNT_DIR: dir }),
+    loadRackConfig({
+      ...RACK_OK,
+      COMMAND_MODE: 'kube-exec',
+      COMMAND_EXEC_CONTAINER: 'MAAS Rack',
+      POD_NAME: 'pod;id',
+      POD_NAMESPACE: 'maas',
+      KUBERNETES_SERVICE_HOST: '10.96.0.1',
+      KUBERNETES_SERVICE_PORT: '443',
+      KUBE_SERVICE_ACCOUNT_DIR: dir,
+    }),
   );
-  t.match(invalid, [/^COMMAND_EXEC_CONTAINER must be a Kubernetes name: .* \(got "MAAS Rack"\)$/, /^POD_NAME must be a pod name: .* \(got "pod;id"\)$/, /KUBE_SERVICE_ACCOUNT_DIR: .*ca.crt is missing/]);
+  t.match(invalid, [
+    /^COMMAND_EXEC_CONTAINER must be a Kubernetes name: .* \(got "MAAS Rack"\)$/,
+    /^POD_NAME must be a pod name: .* \(got "pod;id"\)$/,
+    /KUBE_SERVICE_ACCOUNT_DIR: .*ca.crt is missing/,
+  ]);
   await mkdir(join(dir, 'sa'), { recursive: true });
   await writeFile(join(dir, 'sa', 'token'), 't');
   await writeFile(join(dir, 'sa', 'ca.crt'), 'c');
-  const config = loadRackConfig({ ...RACK_OK, COMMAND_MODE: 'kube-exec', COMMAND_EXEC_CONTAINER: 'maas-rack', POD_NAME: 'maas-rack-x7k2p', POD_NAMESPACE: 'maas', KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', KUBE_SERVICE_ACCOUNT_DIR: join(dir, 'sa') });
-  t.same(config.runner, { kind: 'kube-exec', container: 'maas-rack', pod: 'maas-rack-x7k2p', namespace: 'maas', serviceAccountDir: join(dir, 'sa'), apiServer: { host: '10.96.0.1', port: 443 } });
+  const config = loadRackConfig({
+    ...RACK_OK,
+    COMMAND_MODE: 'kube-exec',
+    COMMAND_EXEC_CONTAINER: 'maas-rack',
+    POD_NAME: 'maas-rack-x7k2p',
+    POD_NAMESPACE: 'maas',
+    KUBERNETES_SERVICE_HOST: '10.96.0.1',
+    KUBERNETES_SERVICE_PORT: '443',
+    KUBE_SERVICE_ACCOUNT_DIR: join(dir, 'sa'),
+  });
+  t.same(config.runner, {
+    kind: 'kube-exec',
+    container: 'maas-rack',
+    pod: 'maas-rack-x7k2p',
+    namespace: 'maas',
+    serviceAccountDir: join(dir, 'sa'),
+    apiServer: { host: '10.96.0.1', port: 443 },
+  });
 });
 
 /** A value each kind of rule rejects, for the plain-English check below. */
@@ -163,12 +222,22 @@ t.test('a listen host name must resolve, within a deadline', async (t) => {
     name: 'ConfigError',
     problems: ['SIDECAR_LISTEN_HOST must be an IP address or a host name that resolves: "nowhere" does not resolve (ENOTFOUND)'],
   });
-  await t.rejects(checkListenHost('empty', 'SIDECAR_LISTEN_HOST', async () => []), { name: 'ConfigError', problems: [/"empty" does not resolve \(no addresses\)/] });
+  await t.rejects(
+    checkListenHost('empty', 'SIDECAR_LISTEN_HOST', async () => []),
+    { name: 'ConfigError', problems: [/"empty" does not resolve \(no addresses\)/] },
+  );
   const never = () => new Promise<never>(() => undefined);
-  await t.rejects(checkListenHost('slow', 'SIDECAR_LISTEN_HOST', never, 20), { name: 'ConfigError', problems: [/"slow" does not resolve \(no answer within 0\.02 s\)/] });
+  await t.rejects(checkListenHost('slow', 'SIDECAR_LISTEN_HOST', never, 20), {
+    name: 'ConfigError',
+    problems: [/"slow" does not resolve \(no answer within 0\.02 s\)/],
+  });
   await t.resolves(checkListenHost('10.9.9.9', 'SIDECAR_LISTEN_HOST', refused), 'an IP address is not looked up');
   await t.resolves(checkListenHost('sidecar', 'SIDECAR_LISTEN_HOST', async () => [{ address: '10.0.0.5' }]));
-  await t.rejects(checkListenHost('no-such-host.invalid'), { name: 'ConfigError', problems: [/^SIDECAR_LISTEN_HOST .*"no-such-host\.invalid" does not resolve/] }, 'the real resolver');
+  await t.rejects(
+    checkListenHost('no-such-host.invalid'),
+    { name: 'ConfigError', problems: [/^SIDECAR_LISTEN_HOST .*"no-such-host\.invalid" does not resolve/] },
+    'the real resolver',
+  );
 });
 
 t.test('bounded reads: a regular file within the limit, nothing else, never blocking', async (t) => {
@@ -217,7 +286,10 @@ t.test('plan: --network and --api-key-file are read bounded, both problems at on
   const bigKey = await sparse('plan-key', 1024 * 1024);
   await t.rejects(planCommand.run(['--network', pipe, '--maas-url', 'http://maas:5240/MAAS', '--api-key-file', bigKey]), {
     name: 'ConfigError',
-    problems: [`--network: ${pipe} is not a regular file (it is a FIFO (named pipe))`, `--api-key-file: ${bigKey} is larger than the limit of 64 KiB (it is 1 MiB)`],
+    problems: [
+      `--network: ${pipe} is not a regular file (it is a FIFO (named pipe))`,
+      `--api-key-file: ${bigKey} is larger than the limit of 64 KiB (it is 1 MiB)`,
+    ],
   });
 });
 
@@ -232,13 +304,18 @@ t.test('files re-read at run time: a FIFO or an oversized file fails that read, 
   const source = new SecretSource({ path: pipe, pollMs: 10, logger: log.logger, onStable: (s) => seen.push(s) });
   t.teardown(() => source.stop());
   source.start();
-  await waitFor(() => log.lines.find((l) => l.msg === 'region secret file not usable' && l.problem === 'not a regular file'), { what: 'the FIFO logged', timeoutMs: scaled(5_000) });
+  await waitFor(() => log.lines.find((l) => l.msg === 'region secret file not usable' && l.problem === 'not a regular file'), {
+    what: 'the FIFO logged',
+    timeoutMs: scaled(5_000),
+  });
   t.same(seen, []);
 
   const conf = join(dir, 'rackd.conf');
   await writeFile(conf, 'maas_url: http://region:5240/MAAS\n');
   await t.rejects(readLocalRegistration(conf, pipe), { message: `RACK_SECRET_FILE: ${pipe} is not a regular file (it is a FIFO (named pipe))` });
   const bigConf = await sparse('rackd-big.conf', 2 * 1024 * 1024);
-  await t.rejects(readLocalRegistration(bigConf, join(dir, 'none')), { message: `RACKD_CONF_FILE: ${bigConf} is larger than the limit of 1 MiB (it is 2 MiB)` });
+  await t.rejects(readLocalRegistration(bigConf, join(dir, 'none')), {
+    message: `RACKD_CONF_FILE: ${bigConf} is larger than the limit of 1 MiB (it is 2 MiB)`,
+  });
   t.same(await readLocalRegistration(join(dir, 'none.conf'), join(dir, 'none')), {}, 'missing files still mean not registered');
 });

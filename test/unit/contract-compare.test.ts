@@ -34,7 +34,14 @@ t.test('values compare as multisets; masks hide what differs by nature', async (
 });
 
 t.test('shapes merge list items; paths reach into lists; ids are put back as refs', async (t) => {
-  t.same([...shapeOf([{ a: 1 }, { a: null }]).entries()].map(([k, v]) => [k, [...v].sort()]), [['', ['array']], ['[]', ['object']], ['[].a', ['null', 'number']]]);
+  t.same(
+    [...shapeOf([{ a: 1 }, { a: null }]).entries()].map(([k, v]) => [k, [...v].sort()]),
+    [
+      ['', ['array']],
+      ['[]', ['object']],
+      ['[].a', ['null', 'number']],
+    ],
+  );
   t.same(valuesAt({ interface_set: [{ links: [{ ip: '1' }, { ip: '2' }] }] }, 'interface_set[].links'), [[{ ip: '1' }, { ip: '2' }]]);
   t.same(valuesAt([{ a: { b: 1 } }, { a: { b: 2 } }], '[].a.b'), [1, 2]);
   t.equal(unfill('abc123 is already the primary of subnet 1', SIM), '{rack1} is already the primary of subnet 1', 'numbers are left alone');

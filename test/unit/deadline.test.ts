@@ -4,10 +4,10 @@
  */
 import t from 'tap';
 import { isDeadlineExpired, withDeadline } from '../../src/util/deadline.js';
-import { RegionClient, RegionUnavailableError } from '../../src/rack/region-client.js';
+import { RegionClient } from '../../src/rack/region-client.js';
 import { MaasClient } from '../../src/maas/client.js';
 import { ApiKey } from '../../src/maas/api-key.js';
-import { MaasUnreachableError } from '../../src/errors.js';
+import { MaasUnreachableError, RegionUnavailableError } from '../../src/errors.js';
 import { ReconcileLoop } from '../../src/reconcile/loop.js';
 import { gcPressure, settlesWithin, silentPeer } from '../helpers/silent-peer.js';
 import { memoryLogger } from '../helpers/silent-logger.js';
@@ -18,7 +18,11 @@ const GUARD_MS = 10_000;
 t.test('a deadline aborts a fetch to a silent peer despite garbage collections', async (t) => {
   const url = await silentPeer(t);
   gcPressure(t);
-  const err = await settlesWithin(withDeadline(300, undefined, (signal) => fetch(url, { signal })).catch((e: unknown) => e), GUARD_MS, 'the fetch');
+  const err = await settlesWithin(
+    withDeadline(300, undefined, (signal) => fetch(url, { signal })).catch((e: unknown) => e),
+    GUARD_MS,
+    'the fetch',
+  );
   t.equal((err as Error).name, 'TimeoutError');
 });
 
@@ -38,10 +42,14 @@ t.test('an already aborted parent stops the work before it starts', async (t) =>
   t.equal(await withDeadline(60_000, parent.signal, async (signal) => signal.aborted), true);
 });
 
-t.test('the rack\'s long-poll of a silent region ends as unreachable', async (t) => {
+t.test("the rack's long-poll of a silent region ends as unreachable", async (t) => {
   const client = new RegionClient({ baseUrl: await silentPeer(t), token: 't'.repeat(32), timeoutMs: 300 });
   gcPressure(t);
-  const err = await settlesWithin(client.watch(undefined, 0, new AbortController().signal).catch((e: unknown) => e), GUARD_MS, 'the watch');
+  const err = await settlesWithin(
+    client.watch(undefined, 0, new AbortController().signal).catch((e: unknown) => e),
+    GUARD_MS,
+    'the watch',
+  );
   t.type(err, RegionUnavailableError);
   t.match((err as Error).message, /no answer within 300 ms/);
 });
@@ -50,7 +58,11 @@ t.test('a MAAS call to a silent region ends as unreachable', async (t) => {
   const apiKey = ApiKey.parse('ck:tk:ts');
   const client = new MaasClient({ url: `${await silentPeer(t)}/MAAS`, apiKey, timeoutMs: 300, readAttempts: 1 });
   gcPressure(t);
-  const err = await settlesWithin(client.listSubnets().catch((e: unknown) => e), GUARD_MS, 'the MAAS call');
+  const err = await settlesWithin(
+    client.listSubnets().catch((e: unknown) => e),
+    GUARD_MS,
+    'the MAAS call',
+  );
   t.type(err, MaasUnreachableError);
   t.match((err as Error).message, /no answer within 300 ms/);
 });
@@ -89,7 +101,11 @@ t.test('work that settles leaves nothing running under its signal: the other hal
 
 t.test('isDeadlineExpired tells the deadline from a parent abort', async (t) => {
   const parent = new AbortController();
-  const timedOut = await withDeadline(10, undefined, (signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason)))).catch((e: unknown) => e);
+  const timedOut = await withDeadline(
+    10,
+    undefined,
+    (signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+  ).catch((e: unknown) => e);
   t.ok(isDeadlineExpired(timedOut));
   const stopped = withDeadline(60_000, parent.signal, (signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason))));
   parent.abort(new Error('stopping'));

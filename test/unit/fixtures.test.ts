@@ -47,7 +47,11 @@ async function serve(t: Teardownable, bodies: ReadonlyMap<string, string>): Prom
 
 t.test('every fixture file is parsed here or listed as not called', async (t) => {
   const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json'));
-  t.same(files.filter((f) => !(f in ROUTES) && !(f in NOT_CALLED)), [], 'no fixture is left unaccounted for');
+  t.same(
+    files.filter((f) => !(f in ROUTES) && !(f in NOT_CALLED)),
+    [],
+    'no fixture is left unaccounted for',
+  );
 });
 
 t.test('the client parses each fixture', async (t) => {
@@ -71,7 +75,14 @@ t.test('a subnet PUT answer with gateway_ip "" (MAAS 3.5) reads as no gateway', 
 t.test('account-create-token gives a key of 18/18/32 characters that ApiKey accepts', async (t) => {
   const token = JSON.parse(await readFile(`${FIXTURES}account-create-token.json`, 'utf8')) as Record<string, string>;
   const key = ApiKey.parse(`${token.consumer_key}:${token.token_key}:${token.token_secret}`);
-  t.equal(key.reveal().split(':').map((p) => p.length).join('/'), '18/18/32');
+  t.equal(
+    key
+      .reveal()
+      .split(':')
+      .map((p) => p.length)
+      .join('/'),
+    '18/18/32',
+  );
 });
 
 t.test('a missing field the code relies on is a clear MaasResponseError naming it', async (t) => {

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { ReconcileLoop } from '../../src/reconcile/loop.js';
+import { TerminalError } from '../../src/errors.js';
 import { memoryLogger } from '../helpers/silent-logger.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -11,7 +12,13 @@ function gate() {
 
 t.test('runs a first pass on start and then waits for a trigger', async (t) => {
   let passes = 0;
-  const loop = new ReconcileLoop({ name: 't', pass: async () => void passes++, timeoutMs: 1000, backoff: { initialMs: 1, maxMs: 1 }, logger: memoryLogger().logger });
+  const loop = new ReconcileLoop({
+    name: 't',
+    pass: async () => void passes++,
+    timeoutMs: 1000,
+    backoff: { initialMs: 1, maxMs: 1 },
+    logger: memoryLogger().logger,
+  });
   t.teardown(() => loop.stop());
   loop.start();
   await waitFor(() => loop.state.passes === 1, { what: 'first pass' });
@@ -111,7 +118,14 @@ t.test('stop() waits for the pass in flight to finish', async (t) => {
 t.test('isWedged: only a pass far past its timeout', async (t) => {
   let now = 0;
   const release = gate();
-  const loop = new ReconcileLoop({ name: 't', pass: () => release.opened, timeoutMs: 100, backoff: { initialMs: 1, maxMs: 1 }, logger: memoryLogger().logger, now: () => now });
+  const loop = new ReconcileLoop({
+    name: 't',
+    pass: () => release.opened,
+    timeoutMs: 100,
+    backoff: { initialMs: 1, maxMs: 1 },
+    logger: memoryLogger().logger,
+    now: () => now,
+  });
   loop.start();
   await waitFor(() => loop.state.status === 'running');
   now = 150;
@@ -166,4 +180,94 @@ t.test('an urgent trigger cuts a failure backoff short; a plain one waits', asyn
   loop.trigger('news', { urgent: true });
   await waitFor(() => loop.state.passes === 2, { what: 'the urgent pass' });
   t.equal(loop.state.consecutiveFailures, 0);
+});
+
+t.test('a pass that returns { requeueAfterMs } runs again after that delay without a trigger', async (t) => {
+  let calls = 0;
+  const loop = new ReconcileLoop({
+    name: 't',
+    pass: async () => (++calls === 1 ? { requeueAfterMs: 5 } : undefined),
+    timeoutMs: 1000,
+    backoff: { initialMs: 60_000, maxMs: 60_000 },
+    logger: memoryLogger().logger,
+  });
+  t.teardown(() => loop.stop());
+  loop.start();
+  await waitFor(() => loop.state.passes === 2, { what: 'the requeued pass' });
+  t.equal(loop.state.consecutiveFailures, 0, 'a requeue is no failure');
+});
+
+t.test('a trigger cuts a requeue delay short', async (t) => {
+  let calls = 0;
+  const loop = new ReconcileLoop({
+    name: 't',
+    pass: async () => {
+      calls++;
+      return { requeueAfterMs: 60_000 };
+    },
+    timeoutMs: 1000,
+    backoff: { initialMs: 1, maxMs: 1 },
+    logger: memoryLogger().logger,
+  });
+  t.teardown(() => loop.stop());
+  loop.start();
+  await waitFor(() => loop.state.passes === 1, { what: 'the first pass' });
+  loop.trigger('news');
+  await waitFor(() => loop.state.passes === 2, { what: 'the triggered pass' });
+  t.equal(calls, 2);
+});
+
+t.test('a TerminalError stops retrying until the next trigger, a plain one included', async (t) => {
+  let calls = 0;
+  const log = memoryLogger();
+  const loop = new ReconcileLoop({
+    name: 't',
+    pass: async () => {
+      calls++;
+      if (calls === 1) throw new TerminalError("the API key is not an admin's");
+    },
+    timeoutMs: 1000,
+    // An ordinary failure would be retried within a millisecond.
+    backoff: { initialMs: 1, maxMs: 1 },
+    logger: log.logger,
+  });
+  t.teardown(() => loop.stop());
+  loop.start();
+  await waitFor(() => loop.state.consecutiveFailures === 1, { what: 'the terminal failure' });
+  // Proving a negative needs a bounded look: give a wrongly retrying loop ample turns to run.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(calls, 1, 'no backoff retry');
+  t.equal(loop.state.status, 'idle');
+  t.match(loop.state.lastError, /not an admin/);
+  t.match(
+    log.lines.find((l) => l.msg === 'reconcile pass failed'),
+    { level: 50, terminal: true },
+    'logged at error: a person has to act',
+  );
+  loop.trigger('schedule');
+  await waitFor(() => loop.state.passes === 2, { what: 'the pass a plain trigger runs' });
+  t.equal(loop.state.consecutiveFailures, 0, 'a success clears it');
+});
+
+t.test('after a TerminalError is cleared, failures back off again', async (t) => {
+  let calls = 0;
+  const loop = new ReconcileLoop({
+    name: 't',
+    pass: async () => {
+      calls++;
+      if (calls === 1) throw new TerminalError('terminal');
+      if (calls === 2) throw new Error('passing trouble');
+    },
+    timeoutMs: 1000,
+    backoff: { initialMs: 60_000, maxMs: 60_000 },
+    logger: memoryLogger().logger,
+  });
+  t.teardown(() => loop.stop());
+  loop.start();
+  await waitFor(() => loop.state.consecutiveFailures === 1, { what: 'the terminal failure' });
+  loop.trigger('schedule');
+  await waitFor(() => loop.state.consecutiveFailures === 2, { what: 'an ordinary failure' });
+  loop.trigger('schedule');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(calls, 2, 'a plain trigger waits out the backoff again');
 });

@@ -39,14 +39,17 @@ t.test('a hung command is killed with its children at the timeout', async (t) =>
   t.type(err, ExecError);
   t.equal((err as ExecError).timedOut, true);
   const childPid = Number((await readFile(marker, 'utf8')).trim());
-  await waitFor(() => {
-    try {
-      process.kill(childPid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }, { what: 'the background child to be gone' });
+  await waitFor(
+    () => {
+      try {
+        process.kill(childPid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    { what: 'the background child to be gone' },
+  );
   t.pass('no child left behind');
 });
 
@@ -55,10 +58,16 @@ t.test('secrets never appear in errors or logs', async (t) => {
   const runner = createRunner({ mode: { kind: 'direct' }, timeoutMs: 10_000, logger: log.logger });
   const hasty = createRunner({ mode: { kind: 'direct' }, timeoutMs: 200, logger: log.logger });
   const secret = 'deadbeefdeadbeefdeadbeefdeadbeef';
-  const echoed = await runner({ command: process.execPath, args: ['-e', 'console.log(process.argv[1]); console.error(process.argv[1])', secret], secrets: [secret] });
+  const echoed = await runner({
+    command: process.execPath,
+    args: ['-e', 'console.log(process.argv[1]); console.error(process.argv[1])', secret],
+    secrets: [secret],
+  });
   t.equal(echoed.stdout.trim(), '[redacted]');
   t.equal(echoed.stderr.trim(), '[redacted]');
-  const err = (await hasty({ command: process.execPath, args: ['-e', 'setTimeout(() => {}, 5000)', secret], secrets: [secret] }).catch((e: unknown) => e)) as Error;
+  const err = (await hasty({ command: process.execPath, args: ['-e', 'setTimeout(() => {}, 5000)', secret], secrets: [secret] }).catch(
+    (e: unknown) => e,
+  )) as Error;
   t.notMatch(err.message, secret);
   t.notMatch(log.text(), secret);
   t.match(log.text(), /\[redacted\]/);
@@ -83,4 +92,6 @@ t.test('nsenter mode enters the target pid namespaces', async (t) => {
 t.test('scrub replaces every occurrence', async (t) => {
   t.equal(scrub('a s b s', ['s']), 'a [redacted] b [redacted]');
   t.equal(scrub('keep', ['']), 'keep');
+  t.equal(scrub('x.y and xzy', ['x.y']), '[redacted] and xzy', 'a string is matched literally');
+  t.equal(scrub("expected: abc' and expected: def", [/(?<=expected: )[^'\s]*/g]), "expected: [redacted]' and expected: [redacted]", 'a pattern by its place');
 });

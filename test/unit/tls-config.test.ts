@@ -1,17 +1,21 @@
 /**
  * TLS and token settings: certificate files checked as a matching pair at start (exit 2 naming the
  * variable), the rack's https/CA rules, two-line token files, the constant-time match of either
- * token, re-reading files that change (the poll fallback alone), and the words a TLS failure gets.
+ * token, re-reading files that change (the poll fallback alone), the words a TLS failure gets,
+ * and the certificate-expiry gauge following the client certificate in use.
  */
 import t from 'tap';
+import { X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadRegionConfig } from '../../src/config/region.js';
 import { loadRackConfig } from '../../src/config/rack.js';
 import { parseTokens } from '../../src/config/env.js';
 import { matchToken } from '../../src/http/bearer.js';
-import { FileWatch, isLoopback } from '../../src/http/tls.js';
-import { describeTlsFailure } from '../../src/http/tls-client.js';
+import { FileWatch, isLoopback, recordCertificateExpiry } from '../../src/http/tls.js';
+import { describeTlsFailure, tlsTransport } from '../../src/http/tls-client.js';
+import { createRackMetrics, newRegistry } from '../../src/telemetry/metrics.js';
+import { sample } from '../helpers/stack.js';
 import { fileFixtures } from '../helpers/file-fixtures.js';
 import { makeTestCa } from '../helpers/tls.js';
 import { memoryLogger } from '../helpers/silent-logger.js';
@@ -28,38 +32,61 @@ const server = await ca.issue('server', ['DNS:localhost']);
 const other = await ca.issue('other', ['DNS:localhost']);
 
 const region = (env: Record<string, string>) => loadRegionConfig({ SIDECAR_TOKEN_FILE: token, MAAS_ADMIN_PASSWORD_FILE: password, ...env });
-const rack = (env: Record<string, string>) => loadRackConfig({ SIDECAR_TOKEN_FILE: token, RACK_HOSTNAME: 'rack-a', REGION_SIDECAR_URL: 'https://maas-region-sidecar.maas.svc:8080', ...env });
+const rack = (env: Record<string, string>) =>
+  loadRackConfig({ SIDECAR_TOKEN_FILE: token, RACK_HOSTNAME: 'rack-a', REGION_SIDECAR_URL: 'https://maas-region-sidecar.maas.svc:8080', ...env });
 
 t.test('region: a certificate and its key serve TLS; a client CA asks for client certificates', async (t) => {
   t.equal(region({}).tls, undefined, 'plain HTTP without them');
   const tls = region({ SIDECAR_TLS_CERT_FILE: server.certFile, SIDECAR_TLS_KEY_FILE: server.keyFile }).tls;
   t.equal(tls?.clientCa, false);
   t.match(tls?.material.leaf, { subject: 'CN=server', fingerprint256: /^[0-9A-F:]+$/ });
-  t.equal(region({ SIDECAR_TLS_CERT_FILE: server.certFile, SIDECAR_TLS_KEY_FILE: server.keyFile, SIDECAR_TLS_CLIENT_CA_FILE: ca.certFile }).tls?.clientCa, true);
+  t.equal(
+    region({ SIDECAR_TLS_CERT_FILE: server.certFile, SIDECAR_TLS_KEY_FILE: server.keyFile, SIDECAR_TLS_CLIENT_CA_FILE: ca.certFile }).tls?.clientCa,
+    true,
+  );
 });
 
-t.test('region: a key that is not the certificate\'s is refused, naming both variables', async (t) => {
+t.test("region: a key that is not the certificate's is refused, naming both variables", async (t) => {
   const problems = problemsOf(() => region({ SIDECAR_TLS_CERT_FILE: server.certFile, SIDECAR_TLS_KEY_FILE: other.keyFile }));
   t.same(problems, [`SIDECAR_TLS_KEY_FILE: ${other.keyFile} is not the private key of the certificate in ${server.certFile} (SIDECAR_TLS_CERT_FILE)`]);
   t.notMatch(problems.join(), /BEGIN/, 'no key material in the message');
 });
 
 t.test('region: a certificate file holding a key, and a key file holding a certificate, are refused', async (t) => {
-  t.match(problemsOf(() => region({ SIDECAR_TLS_CERT_FILE: server.keyFile, SIDECAR_TLS_KEY_FILE: server.keyFile })), [/^SIDECAR_TLS_CERT_FILE: .* holds no PEM certificate/]);
-  t.match(problemsOf(() => region({ SIDECAR_TLS_CERT_FILE: server.certFile, SIDECAR_TLS_KEY_FILE: server.certFile })), [/^SIDECAR_TLS_KEY_FILE: .* must hold an unencrypted PEM private key/]);
+  t.match(
+    problemsOf(() => region({ SIDECAR_TLS_CERT_FILE: server.keyFile, SIDECAR_TLS_KEY_FILE: server.keyFile })),
+    [/^SIDECAR_TLS_CERT_FILE: .* holds no PEM certificate/],
+  );
+  t.match(
+    problemsOf(() => region({ SIDECAR_TLS_CERT_FILE: server.certFile, SIDECAR_TLS_KEY_FILE: server.certFile })),
+    [/^SIDECAR_TLS_KEY_FILE: .* must hold an unencrypted PEM private key/],
+  );
 });
 
 t.test('rack: https needs the CA; a client certificate needs its key and https', async (t) => {
   t.same(rack({ REGION_SIDECAR_CA_FILE: ca.certFile }).tls, { ca: { variable: 'REGION_SIDECAR_CA_FILE', path: ca.certFile }, client: undefined });
   const mtls = rack({ REGION_SIDECAR_CA_FILE: ca.certFile, RACK_TLS_CERT_FILE: server.certFile, RACK_TLS_KEY_FILE: server.keyFile }).tls;
   t.equal(mtls?.client?.cert.path, server.certFile);
-  t.match(problemsOf(() => rack({})), [/^REGION_SIDECAR_CA_FILE is required when REGION_SIDECAR_URL is https:\/\//]);
-  t.match(problemsOf(() => rack({ REGION_SIDECAR_CA_FILE: ca.certFile, RACK_TLS_CERT_FILE: server.certFile, RACK_TLS_KEY_FILE: other.keyFile })), [/^RACK_TLS_KEY_FILE: .* is not the private key/]);
-  t.same(problemsOf(() => rack({ REGION_SIDECAR_URL: 'http://region:8080', RACK_TLS_CERT_FILE: server.certFile, RACK_TLS_KEY_FILE: server.keyFile })), [
-    'RACK_TLS_CERT_FILE is set but REGION_SIDECAR_URL is http:// (plain HTTP): use https:// to talk TLS to the region sidecar, or unset RACK_TLS_CERT_FILE',
-    'RACK_TLS_KEY_FILE is set but REGION_SIDECAR_URL is http:// (plain HTTP): use https:// to talk TLS to the region sidecar, or unset RACK_TLS_KEY_FILE',
-  ]);
-  t.equal(loadRackConfig({ SIDECAR_TOKEN_FILE: token, RACK_HOSTNAME: 'rack-a', REGION_SIDECAR_URL: 'http://127.0.0.1:8080' }).tls, undefined, 'plain http stays for the demo');
+  t.match(
+    problemsOf(() => rack({})),
+    [/^REGION_SIDECAR_CA_FILE is required when REGION_SIDECAR_URL is https:\/\//],
+  );
+  t.match(
+    problemsOf(() => rack({ REGION_SIDECAR_CA_FILE: ca.certFile, RACK_TLS_CERT_FILE: server.certFile, RACK_TLS_KEY_FILE: other.keyFile })),
+    [/^RACK_TLS_KEY_FILE: .* is not the private key/],
+  );
+  t.same(
+    problemsOf(() => rack({ REGION_SIDECAR_URL: 'http://region:8080', RACK_TLS_CERT_FILE: server.certFile, RACK_TLS_KEY_FILE: server.keyFile })),
+    [
+      'RACK_TLS_CERT_FILE is set but REGION_SIDECAR_URL is http:// (plain HTTP): use https:// to talk TLS to the region sidecar, or unset RACK_TLS_CERT_FILE',
+      'RACK_TLS_KEY_FILE is set but REGION_SIDECAR_URL is http:// (plain HTTP): use https:// to talk TLS to the region sidecar, or unset RACK_TLS_KEY_FILE',
+    ],
+  );
+  t.equal(
+    loadRackConfig({ SIDECAR_TOKEN_FILE: token, RACK_HOSTNAME: 'rack-a', REGION_SIDECAR_URL: 'http://127.0.0.1:8080' }).tls,
+    undefined,
+    'plain http stays for the demo',
+  );
 });
 
 t.test('token files: one line, or two while rotating; the rack sends the first', async (t) => {
@@ -100,7 +127,9 @@ t.test('a watched file that changes is re-read, by the poll alone; a failed load
   await watch.check();
   t.same(loads, [], 'nothing to do while unchanged');
   await writeFile(path, 'two, longer');
-  await waitFor(() => memory.lines.some((l) => l.msg === 'test file changed on disk but could not be loaded: keeping the one in use'), { what: 'the failed load logged' });
+  await waitFor(() => memory.lines.some((l) => l.msg === 'test file changed on disk but could not be loaded: keeping the one in use'), {
+    what: 'the failed load logged',
+  });
   fail = false;
   await waitFor(() => loads.length === 1, { what: 'the retry loading it' });
   await watch.check();
@@ -109,12 +138,43 @@ t.test('a watched file that changes is re-read, by the poll alone; a failed load
 
 t.test('TLS failures in words an operator can act on', async (t) => {
   const failure = (code: string, message = 'x') => new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code }) });
-  t.match(describeTlsFailure(failure('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'https://r:1'), { refused: true, message: /not signed by a CA in REGION_SIDECAR_CA_FILE/ });
+  t.match(describeTlsFailure(failure('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'https://r:1'), {
+    refused: true,
+    message: /not signed by a CA in REGION_SIDECAR_CA_FILE/,
+  });
   t.match(describeTlsFailure(failure('CERT_HAS_EXPIRED'), 'https://r:1'), { refused: true, message: /has expired/ });
   t.match(describeTlsFailure(failure('ERR_TLS_CERT_ALTNAME_INVALID'), 'https://r:1'), { refused: true, message: /does not name r:1/ });
-  t.match(describeTlsFailure(failure('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number'), 'https://r:1'), { refused: false, message: /does not speak TLS/ });
+  t.match(describeTlsFailure(failure('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number'), 'https://r:1'), {
+    refused: false,
+    message: /does not speak TLS/,
+  });
   t.match(describeTlsFailure(failure('UND_ERR_SOCKET', 'other side closed'), 'http://r:1'), { refused: false, message: /must be https:\/\// });
   t.equal(describeTlsFailure(failure('ECONNREFUSED'), 'https://r:1'), undefined, 'not about TLS');
+});
+
+t.test('the expiry gauge: a rack reports its client certificate once in use, and not a re-read that failed', async (t) => {
+  const registry = newRegistry();
+  const metrics = createRackMetrics(registry, { generationAgeSeconds: () => undefined, dhcpdState: () => undefined });
+  const expiry = async () => sample(await registry.metrics(), 'maas_sidecar_tls_certificate_expiry_timestamp_seconds{usage="client"}');
+  t.equal(await expiry(), undefined, 'no series before a certificate is in use');
+  const client = await ca.issue('client-30-days', ['DNS:rack-a'], { client: true, days: 30 });
+  const certFile = await file('client.crt', client.cert);
+  const keyFile = await file('client.key', client.key);
+  const files = {
+    ca: { variable: 'REGION_SIDECAR_CA_FILE', path: ca.certFile },
+    client: { cert: { variable: 'RACK_TLS_CERT_FILE', path: certFile }, key: { variable: 'RACK_TLS_KEY_FILE', path: keyFile } },
+  };
+  const transport = tlsTransport(files, memoryLogger().logger, {
+    onClientCertificate: (leaf) => recordCertificateExpiry(metrics.tlsCertificateExpiry, 'client', leaf),
+  });
+  t.teardown(() => transport.close());
+  await transport.reload();
+  const end = Date.parse(new X509Certificate(client.cert).validTo) / 1000;
+  t.equal(await expiry(), end, 'its notAfter, in Unix seconds');
+  t.ok(end - Date.now() / 1000 > 29 * 86_400);
+  await writeFile(keyFile, other.key);
+  await t.rejects(transport.reload(), /is not the private key/);
+  t.equal(await expiry(), end, 'a pair that does not match is not put in use, and the gauge keeps the end of the one that is');
 });
 
 t.test('loopback listen addresses', async (t) => {

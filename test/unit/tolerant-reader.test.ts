@@ -85,7 +85,9 @@ const SAMPLES: Sample[] = SOURCES.flatMap(({ file, key, parser, pick }) => {
     case 'each':
       return (body as unknown[]).map((item, i) => ({ name: `${name}[${i}]`, parser, body: item }));
     case 'fabric-vlans':
-      return (body as { vlans: unknown[] }[]).flatMap((fabric, f) => fabric.vlans.map((vlan, i) => ({ name: `${name}[${f}].vlans[${i}]`, parser, body: vlan })));
+      return (body as { vlans: unknown[] }[]).flatMap((fabric, f) =>
+        fabric.vlans.map((vlan, i) => ({ name: `${name}[${f}].vlans[${i}]`, parser, body: vlan })),
+      );
   }
 });
 
@@ -227,11 +229,15 @@ for (const sample of SAMPLES) {
 
     const removed: string[] = [];
     for (const field of read) {
-      const result = tryParse(parser, mutate(body, [field.path], () => undefined));
+      const result = tryParse(
+        parser,
+        mutate(body, [field.path], () => undefined),
+      );
       const expected = `MAAS returned a malformed ${parser.what}: ${pointer(field.path)} is required`;
       if (field.required) {
         if (result.ok) removed.push(`${pointer(field.path)} removed: accepted`);
-        else if (!(result.error instanceof MaasResponseError) || result.error.message !== expected) removed.push(`${pointer(field.path)} removed: ${describe(result.error)}`);
+        else if (!(result.error instanceof MaasResponseError) || result.error.message !== expected)
+          removed.push(`${pointer(field.path)} removed: ${describe(result.error)}`);
       } else if (!result.ok) {
         removed.push(`${pointer(field.path)} (optional) removed: ${describe(result.error)}`);
       }
@@ -242,10 +248,14 @@ for (const sample of SAMPLES) {
     for (const field of read) {
       const takesStrings = (field.schema.anyOf ?? [field.schema]).some((branch) => branch.type === 'string');
       const wrong = takesStrings ? { leaked: SENTINEL } : SENTINEL;
-      const result = tryParse(parser, mutate(body, [field.path], () => wrong));
+      const result = tryParse(
+        parser,
+        mutate(body, [field.path], () => wrong),
+      );
       const prefix = `MAAS returned a malformed ${parser.what}: ${pointer(field.path)} must be `;
       if (result.ok) retyped.push(`${pointer(field.path)} retyped: accepted`);
-      else if (!(result.error instanceof MaasResponseError) || !result.error.message.startsWith(prefix)) retyped.push(`${pointer(field.path)} retyped: ${describe(result.error)}`);
+      else if (!(result.error instanceof MaasResponseError) || !result.error.message.startsWith(prefix))
+        retyped.push(`${pointer(field.path)} retyped: ${describe(result.error)}`);
       else if (result.error.message.includes(SENTINEL)) retyped.push(`${pointer(field.path)} retyped: the message shows the value`);
     }
     t.same(retyped, [], `${read.length} read fields, each retyped: an error naming it, without the value`);
@@ -276,5 +286,7 @@ t.test('a malformed list names the item and the field', async (t) => {
     message: 'MAAS returned a malformed rack controller list: /1/system_id is required',
   });
   t.throws(() => parseRackControllers({ system_id: 'x' }), { message: 'MAAS returned a malformed rack controller list: the answer must be an array' });
-  t.throws(() => parseSubnet({ id: 1 }), { message: /^MAAS returned a malformed subnet: \/cidr is required; \/vlan is required; \/gateway_ip is required; and 1 more$/ });
+  t.throws(() => parseSubnet({ id: 1 }), {
+    message: /^MAAS returned a malformed subnet: \/cidr is required; \/vlan is required; \/gateway_ip is required; and 1 more$/,
+  });
 });

@@ -1,12 +1,12 @@
 /**
- * apply(): one MAAS write per action. VLAN writes are read back: the sidecar acts only on what
- * MAAS holds, and MAAS's VLAN form applies rules of its own (clearing the primary promotes the
- * secondary, or leaves DHCP on with no rack to serve it).
+ * The apply step: applyAction() makes one MAAS write per action. VLAN writes are read back: the
+ * sidecar acts only on what MAAS holds, and MAAS's VLAN form applies rules of its own (clearing the
+ * primary promotes the secondary, or leaves DHCP on with no rack to serve it).
  */
 import type { MaasClient } from '../../maas/client.js';
 import type { Vlan } from '../../maas/types.js';
 import { NotConvergedError } from '../../errors.js';
-import type { Action, VlanRef } from './plan.js';
+import type { Action } from './plan.js';
 
 /** Performs `action` and returns what MAAS holds afterwards, for the change log. */
 export async function applyAction(client: MaasClient, action: Action, signal?: AbortSignal): Promise<unknown> {
@@ -73,37 +73,3 @@ async function vlanWrite(
   }
   return state;
 }
-
-/** A short human description with before and after, for `maas-sidecar plan`, logs and error context. */
-export function describeAction(action: Action): string {
-  const vlan = (ref: VlanRef) => `VLAN ${ref.vid} (fabric ${ref.fabricId})`;
-  switch (action.kind) {
-    case 'setSubnetNetworking': {
-      const changes = [
-        ...(action.gatewayIp === undefined ? [] : [`gateway ${action.before.gatewayIp ?? 'none'} -> ${action.gatewayIp}`]),
-        ...(action.dnsServers === undefined ? [] : [`DNS ${list(action.before.dnsServers)} -> ${list(action.dnsServers)}`]),
-      ];
-      return `set subnet ${action.cidr} ${changes.join(', ')}`;
-    }
-    case 'createIpRange':
-      return `create ${action.type} range ${action.start}-${action.end} on ${action.cidr}`;
-    case 'updateIpRange':
-      return `move range ${action.rangeId} on ${action.cidr} from ${action.before.start}-${action.before.end} to ${action.start}-${action.end}`;
-    case 'deleteIpRange':
-      return `delete ${action.before.type} range ${action.rangeId} (${action.before.start}-${action.before.end}) on ${action.cidr}`;
-    case 'clearSecondaryRack':
-      return `clear the secondary rack ${action.before} of ${vlan(action.vlan)}`;
-    case 'setDhcpPrimary':
-      return `turn DHCP on with primary ${action.primaryRack} for ${vlan(action.vlan)} (was ${action.before.dhcpOn ? 'on' : 'off'}, primary ${action.before.primaryRack ?? 'none'})`;
-    case 'setSecondaryRack':
-      return `set secondary ${action.secondaryRack} for ${vlan(action.vlan)} (was ${action.before ?? 'none'})`;
-    case 'disableDhcp':
-      return `turn DHCP off for ${vlan(action.vlan)}`;
-    case 'setConfig':
-      return `set MAAS setting ${action.name}`;
-    case 'importBootResources':
-      return 'start a boot-resources import';
-  }
-}
-
-const list = (ips: readonly string[]): string => (ips.length === 0 ? 'none' : ips.join(' '));

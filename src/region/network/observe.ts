@@ -2,7 +2,7 @@
 import type { MaasClient } from '../../maas/client.js';
 import { serviceState, type RackController, type Subnet } from '../../maas/types.js';
 import { normalizeAddress, parseNetwork } from '../../util/ip.js';
-import type { DesiredNetwork } from './desired.js';
+import type { DesiredNetwork } from '../../config/network.js';
 import type { ObservedRack, ObservedState, ObservedSubnet } from './observed.js';
 
 export async function observe(client: MaasClient, desired: DesiredNetwork, signal?: AbortSignal): Promise<ObservedState> {
@@ -57,7 +57,9 @@ export function toObservedRack(rack: RackController): ObservedRack {
     dhcpd: serviceState(rack, 'dhcpd'),
     vlanIds: [...new Set(rack.interface_set.flatMap((i) => (i.vlan ? [i.vlan.id] : [])))],
     addresses: rack.interface_set.flatMap((i) =>
-      i.links.flatMap((link) => (link.ip_address && link.subnet ? [{ subnetId: link.subnet.id, ip: normalizeAddress(link.ip_address) ?? link.ip_address }] : [])),
+      i.links.flatMap((link) =>
+        link.ip_address && link.subnet ? [{ subnetId: link.subnet.id, ip: normalizeAddress(link.ip_address) ?? link.ip_address }] : [],
+      ),
     ),
   };
 }

@@ -1,5 +1,5 @@
 /** What MAAS holds, reduced to what the planner compares: plain data, no client types. */
-import type { ServiceState } from '../../maas/types.js';
+import type { ServiceState } from '../../protocol/labels.js';
 
 export interface ObservedVlan {
   readonly id: number;

@@ -5,22 +5,14 @@
  * Ownership: ranges the sidecar creates carry OWNER_MARKER in their comment. Only those are ever
  * updated or deleted; anything else that stands in the way is reported, never touched.
  */
-import type { DesiredNetwork, DesiredRange, DesiredSubnet } from './desired.js';
+import type { DesiredNetwork, DesiredRange, DesiredSubnet } from '../../config/network.js';
 import type { ObservedRack, ObservedRange, ObservedState, ObservedSubnet, ObservedVlan } from './observed.js';
+import type { ConflictKind, DriftField } from '../../protocol/labels.js';
 import { parseAddress } from '../../util/ip.js';
 
 export const OWNER_MARKER = 'managed-by: maas-sidecar';
 
-/** Drift categories, a bounded label for metrics. */
-export type DriftField =
-  | 'gateway_ip'
-  | 'dns_servers'
-  | 'ip_range'
-  | 'dhcp_on'
-  | 'primary_rack'
-  | 'secondary_rack'
-  | 'setting'
-  | 'boot_resources';
+type RangeType = 'dynamic' | 'reserved';
 
 export interface VlanRef {
   readonly fabricId: number;
@@ -38,17 +30,51 @@ export type Action =
       readonly dnsServers?: readonly string[];
       readonly before: { readonly gatewayIp: string | null; readonly dnsServers: readonly string[] };
     }
-  | { readonly kind: 'createIpRange'; readonly field: 'ip_range'; readonly cidr: string; readonly subnetId: number; readonly type: 'dynamic' | 'reserved'; readonly start: string; readonly end: string; readonly comment: string }
-  | { readonly kind: 'updateIpRange'; readonly field: 'ip_range'; readonly cidr: string; readonly rangeId: number; readonly start: string; readonly end: string; readonly comment: string; readonly before: { readonly start: string; readonly end: string; readonly comment: string } }
-  | { readonly kind: 'deleteIpRange'; readonly field: 'ip_range'; readonly cidr: string; readonly rangeId: number; readonly before: { readonly type: string; readonly start: string; readonly end: string } }
+  | {
+      readonly kind: 'createIpRange';
+      readonly field: 'ip_range';
+      readonly cidr: string;
+      readonly subnetId: number;
+      readonly type: RangeType;
+      readonly start: string;
+      readonly end: string;
+      readonly comment: string;
+    }
+  | {
+      readonly kind: 'updateIpRange';
+      readonly field: 'ip_range';
+      readonly cidr: string;
+      readonly rangeId: number;
+      readonly start: string;
+      readonly end: string;
+      readonly comment: string;
+      readonly before: { readonly start: string; readonly end: string; readonly comment: string };
+    }
+  | {
+      readonly kind: 'deleteIpRange';
+      readonly field: 'ip_range';
+      readonly cidr: string;
+      readonly rangeId: number;
+      readonly before: { readonly type: string; readonly start: string; readonly end: string };
+    }
   | { readonly kind: 'clearSecondaryRack'; readonly field: 'secondary_rack'; readonly vlan: VlanRef; readonly before: string }
-  | { readonly kind: 'setDhcpPrimary'; readonly field: 'dhcp_on' | 'primary_rack'; readonly vlan: VlanRef; readonly primaryRack: string; readonly before: { readonly dhcpOn: boolean; readonly primaryRack: string | null } }
-  | { readonly kind: 'setSecondaryRack'; readonly field: 'secondary_rack'; readonly vlan: VlanRef; readonly secondaryRack: string; readonly before: string | null }
+  | {
+      readonly kind: 'setDhcpPrimary';
+      readonly field: 'dhcp_on' | 'primary_rack';
+      readonly vlan: VlanRef;
+      readonly primaryRack: string;
+      readonly before: { readonly dhcpOn: boolean; readonly primaryRack: string | null };
+    }
+  | {
+      readonly kind: 'setSecondaryRack';
+      readonly field: 'secondary_rack';
+      readonly vlan: VlanRef;
+      readonly secondaryRack: string;
+      readonly before: string | null;
+    }
   | { readonly kind: 'disableDhcp'; readonly field: 'dhcp_on'; readonly vlan: VlanRef }
   | { readonly kind: 'setConfig'; readonly field: 'setting'; readonly name: string; readonly value: string; readonly before: unknown }
   | { readonly kind: 'importBootResources'; readonly field: 'boot_resources' };
-
-export type ConflictKind = 'subnet_missing' | 'range_conflict' | 'dhcp_blocked' | 'no_healthy_rack';
 
 export interface Conflict {
   readonly kind: ConflictKind;
@@ -65,7 +91,7 @@ export function isOwned(range: ObservedRange): boolean {
   return range.comment.startsWith(OWNER_MARKER);
 }
 
-export function ownedComment(type: 'dynamic' | 'reserved', comment?: string): string {
+export function ownedComment(type: RangeType, comment?: string): string {
   return comment ? `${OWNER_MARKER} (${type}): ${comment}` : `${OWNER_MARKER} (${type})`;
 }
 
@@ -94,7 +120,11 @@ export function plan(desired: DesiredNetwork, observed: ObservedState): Plan {
   for (const subnet of desired.subnets) {
     const current = observed.subnets.find((s) => s.cidr === subnet.cidr);
     if (!current) {
-      conflicts.push({ kind: 'subnet_missing', cidr: subnet.cidr, message: `MAAS has no subnet ${subnet.cidr} yet (it appears when a rack with an interface on it registers)` });
+      conflicts.push({
+        kind: 'subnet_missing',
+        cidr: subnet.cidr,
+        message: `MAAS has no subnet ${subnet.cidr} yet (it appears when a rack with an interface on it registers)`,
+      });
       continue;
     }
     planNetworking(subnet, current, buckets);
@@ -143,7 +173,12 @@ function ref(vlan: ObservedVlan): VlanRef {
 
 function normalizeSetting(name: string, raw: unknown): string {
   const text = raw === null || raw === undefined ? '' : Array.isArray(raw) ? raw.join(' ') : String(raw);
-  return name === 'upstream_dns' || name === 'ntp_servers' ? text.split(/[,\s]+/).filter(Boolean).join(' ') : text;
+  return name === 'upstream_dns' || name === 'ntp_servers'
+    ? text
+        .split(/[,\s]+/)
+        .filter(Boolean)
+        .join(' ')
+    : text;
 }
 
 function planNetworking(subnet: DesiredSubnet, current: ObservedSubnet, buckets: Buckets): void {
@@ -172,13 +207,22 @@ function planRanges(subnet: DesiredSubnet, current: ObservedSubnet, observed: Ob
   const dns = subnet.dnsServers ?? current.dnsServers;
   const rackIps = observed.racks.flatMap((r) => r.addresses.filter((a) => a.subnetId === current.id).map((a) => a.ip));
 
-  const want = (type: 'dynamic' | 'reserved', declared: DesiredRange): boolean => {
+  const want = (type: RangeType, declared: DesiredRange): boolean => {
     const comment = ownedComment(type, declared.comment);
     const exact = owned.find((r) => !claimed.has(r.id) && r.type === type && r.start === declared.start && r.end === declared.end);
     if (exact) {
       claimed.add(exact.id);
       if (exact.comment !== comment) {
-        buckets.updates.push({ kind: 'updateIpRange', field: 'ip_range', cidr: subnet.cidr, rangeId: exact.id, start: declared.start, end: declared.end, comment, before: { start: exact.start, end: exact.end, comment: exact.comment } });
+        buckets.updates.push({
+          kind: 'updateIpRange',
+          field: 'ip_range',
+          cidr: subnet.cidr,
+          rangeId: exact.id,
+          start: declared.start,
+          end: declared.end,
+          comment,
+          before: { start: exact.start, end: exact.end, comment: exact.comment },
+        });
       }
       return true;
     }
@@ -196,17 +240,39 @@ function planRanges(subnet: DesiredSubnet, current: ObservedSubnet, observed: Ob
         : []),
     ];
     if (blockers.length > 0) {
-      conflicts.push({ kind: 'range_conflict', cidr: subnet.cidr, message: `declared ${type} range ${declared.start}-${declared.end} overlaps ${blockers.join(', ')}` });
+      conflicts.push({
+        kind: 'range_conflict',
+        cidr: subnet.cidr,
+        message: `declared ${type} range ${declared.start}-${declared.end} overlaps ${blockers.join(', ')}`,
+      });
       return false;
     }
     // Move one of our own ranges of this type rather than creating a second one.
     const movable = owned.find((r) => !claimed.has(r.id) && r.type === type);
     if (movable) {
       claimed.add(movable.id);
-      buckets.updates.push({ kind: 'updateIpRange', field: 'ip_range', cidr: subnet.cidr, rangeId: movable.id, start: declared.start, end: declared.end, comment, before: { start: movable.start, end: movable.end, comment: movable.comment } });
+      buckets.updates.push({
+        kind: 'updateIpRange',
+        field: 'ip_range',
+        cidr: subnet.cidr,
+        rangeId: movable.id,
+        start: declared.start,
+        end: declared.end,
+        comment,
+        before: { start: movable.start, end: movable.end, comment: movable.comment },
+      });
       return true;
     }
-    buckets.creates.push({ kind: 'createIpRange', field: 'ip_range', cidr: subnet.cidr, subnetId: current.id, type, start: declared.start, end: declared.end, comment });
+    buckets.creates.push({
+      kind: 'createIpRange',
+      field: 'ip_range',
+      cidr: subnet.cidr,
+      subnetId: current.id,
+      type,
+      start: declared.start,
+      end: declared.end,
+      comment,
+    });
     return true;
   };
 
@@ -214,7 +280,13 @@ function planRanges(subnet: DesiredSubnet, current: ObservedSubnet, observed: Ob
   for (const reserved of subnet.reservedRanges) want('reserved', reserved);
   // Our ranges that nothing declares any more (or duplicates left by a race) go.
   for (const stale of owned.filter((r) => !claimed.has(r.id))) {
-    buckets.deletes.push({ kind: 'deleteIpRange', field: 'ip_range', cidr: subnet.cidr, rangeId: stale.id, before: { type: stale.type, start: stale.start, end: stale.end } });
+    buckets.deletes.push({
+      kind: 'deleteIpRange',
+      field: 'ip_range',
+      cidr: subnet.cidr,
+      rangeId: stale.id,
+      before: { type: stale.type, start: stale.start, end: stale.end },
+    });
   }
   return dynamicReady;
 }
@@ -240,7 +312,8 @@ function planDhcp(vlan: ObservedVlan, cidr: string, racks: readonly ObservedRack
       ? (vlan.secondaryRack as string)
       : (healthy[0] as ObservedRack).systemId;
   const others = healthy.filter((r) => r.systemId !== primary);
-  const secondary = others.length === 0 ? null : isHealthy(vlan.secondaryRack) && vlan.secondaryRack !== primary ? vlan.secondaryRack : (others[0] as ObservedRack).systemId;
+  const secondary =
+    others.length === 0 ? null : isHealthy(vlan.secondaryRack) && vlan.secondaryRack !== primary ? vlan.secondaryRack : (others[0] as ObservedRack).systemId;
 
   const vlanRef = ref(vlan);
   const primaryChanges = vlan.primaryRack !== primary;

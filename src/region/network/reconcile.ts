@@ -2,10 +2,12 @@
 import type { Logger } from 'pino';
 import type { MaasClient } from '../../maas/client.js';
 import { NotConvergedError } from '../../errors.js';
-import type { DesiredNetwork } from './desired.js';
+import { EVENTS } from '../../protocol/events.js';
+import type { DesiredNetwork } from '../../config/network.js';
 import { observe } from './observe.js';
 import { plan, type Action, type Conflict } from './plan.js';
-import { applyAction, describeAction } from './apply.js';
+import { applyAction } from './apply.js';
+import { describeAction } from './describe.js';
 import type { ObservedState } from './observed.js';
 
 export interface NetworkPassResult {
@@ -40,7 +42,7 @@ export async function reconcileNetwork({ client, desired, logger, onApplied, onP
     onApplied?.(action);
     onPending?.(first.actions.slice(i + 1));
     const { kind, field, ...detail } = action;
-    logger.info({ event: 'change.applied', action: kind, field, change: detail, after }, 'applied change to MAAS');
+    logger.info({ event: EVENTS.changeApplied, action: kind, field, change: detail, after }, 'applied change to MAAS');
   }
   if (applied.length === 0) return { applied, conflicts: first.conflicts, observed: before };
 

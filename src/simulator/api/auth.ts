@@ -6,14 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { ApiError, type Params } from './support.js';
 import type { SimModel, SimUser } from '../model.js';
 
-const REQUIRED = [
-  'oauth_consumer_key',
-  'oauth_token',
-  'oauth_signature',
-  'oauth_signature_method',
-  'oauth_timestamp',
-  'oauth_nonce',
-] as const;
+const REQUIRED = ['oauth_consumer_key', 'oauth_token', 'oauth_signature', 'oauth_signature_method', 'oauth_timestamp', 'oauth_nonce'] as const;
 
 export const TIMESTAMP_THRESHOLD_S = 300;
 
@@ -30,7 +23,10 @@ export function parseOAuthHeader(header: string): Map<string, string> {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
     const key = part.slice(0, eq).trim();
-    const raw = part.slice(eq + 1).trim().replace(/^"|"$/g, '');
+    const raw = part
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"|"$/g, '');
     try {
       result.set(key, decodeURIComponent(raw));
     } catch {
@@ -58,9 +54,7 @@ export function authenticate(model: SimModel, header: string | undefined, params
   if (!/^\d+$/.test(timestampText)) throw new ApiError(400, `Bad Request: invalid oauth_timestamp '${timestampText}'`);
   const now = Math.floor(nowMs / 1000);
   if (now - Number(timestampText) > TIMESTAMP_THRESHOLD_S) {
-    throw authError(
-      `'Expired timestamp: given ${timestampText} and now ${now} has a greater difference than threshold ${TIMESTAMP_THRESHOLD_S}'`,
-    );
+    throw authError(`'Expired timestamp: given ${timestampText} and now ${now} has a greater difference than threshold ${TIMESTAMP_THRESHOLD_S}'`);
   }
   const nonceKey = `${token.tokenKey}:${get('oauth_nonce')}`;
   if (model.usedNonces.has(nonceKey)) throw authError(`'Nonce already used: ${get('oauth_nonce')}'`);

@@ -61,13 +61,20 @@ interface Draft {
 }
 
 /** Field validation, then the model's clean(), raising the first failure as MAAS does. */
-function validate(model: SimModel, draft: Draft, excludeId?: number): asserts draft is Draft & { type: SimIpRange['type']; startIp: string; endIp: string; subnetId: number } {
+function validate(
+  model: SimModel,
+  draft: Draft,
+  excludeId?: number,
+): asserts draft is Draft & { type: SimIpRange['type']; startIp: string; endIp: string; subnetId: number } {
   const errors = new FormErrors();
   if (draft.type === undefined || draft.type === '') errors.add('type', 'This field is required.');
   else if (draft.type !== 'dynamic' && draft.type !== 'reserved') {
     errors.add('type', `Select a valid choice. ${draft.type} is not one of the available choices.`);
   }
-  const addresses = [['start_ip', draft.startIp], ['end_ip', draft.endIp]] as const;
+  const addresses = [
+    ['start_ip', draft.startIp],
+    ['end_ip', draft.endIp],
+  ] as const;
   for (const [field, value] of addresses) {
     if (value === undefined || value === '') errors.add(field, 'This field is required.');
     else if (normalizeAddress(value) === null) errors.add(field, 'Enter a valid IPv4 or IPv6 address.');

@@ -6,14 +6,7 @@ import { ApiError, Params, pickHandler, sendResult, type OpTable } from './suppo
 import { subnetResource, subnetsCollection } from './subnets.js';
 import { fabricResource, fabricsCollection, vlanResource, vlansCollection } from './vlans.js';
 import { iprangeResource, iprangesCollection } from './ipranges.js';
-import {
-  bootResourcesCollection,
-  maasResource,
-  rackControllerResource,
-  rackControllersCollection,
-  usersCollection,
-  versionResource,
-} from './region.js';
+import { bootResourcesCollection, maasResource, rackControllerResource, rackControllersCollection, usersCollection, versionResource } from './region.js';
 import type { SimModel } from '../model.js';
 
 const API_HASH = createHash('sha1').update('maas-sidecar simulator API 2.0').digest('hex');

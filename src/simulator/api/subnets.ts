@@ -42,8 +42,7 @@ export function parseIpList(values: readonly string[]): { ips: string[]; invalid
   return { ips };
 }
 
-export const invalidIpList = (ip: string): string =>
-  `Invalid IP address: ${ip}; provide a list of space-separated IP addresses`;
+export const invalidIpList = (ip: string): string => `Invalid IP address: ${ip}; provide a list of space-separated IP addresses`;
 
 function updateSubnet({ model, params, user, path }: Ctx): unknown {
   adminOnly(user);
@@ -160,4 +159,3 @@ export const subnetResource: OpTable = {
     },
   },
 };
-

@@ -27,7 +27,7 @@ function updateVlan({ model, params, user, path }: Ctx): unknown {
 
   // Field cleaning. Omitted fields keep the VLAN's current values (MAASModelForm on update).
   const rackField = (field: 'primary_rack' | 'secondary_rack', current: string | null): SimRack | null | undefined => {
-    if (!params.has(field)) return current === null ? null : model.racks.get(current) ?? null;
+    if (!params.has(field)) return current === null ? null : (model.racks.get(current) ?? null);
     const value = params.get(field) ?? '';
     if (value === '') return null;
     const rack = model.findRack(choices, value);
@@ -61,9 +61,7 @@ function updateVlan({ model, params, user, path }: Ctx): unknown {
   // clean_dhcp_on: DHCP needs a dynamic range on one of the VLAN's subnets.
   let dhcpOn: boolean | undefined = params.has('dhcp_on') ? djangoBoolean(params.get('dhcp_on') ?? '') : vlan.dhcpOn;
   if (dhcpOn) {
-    const hasDynamic = model
-      .subnetsOfVlan(vlan.id)
-      .some((s) => model.rangesOfSubnet(s.id).some((r) => r.type === 'dynamic'));
+    const hasDynamic = model.subnetsOfVlan(vlan.id).some((s) => model.rangesOfSubnet(s.id).some((r) => r.type === 'dynamic'));
     if (!hasDynamic) {
       errors.add('dhcp_on', 'dhcp can only be turned on when a dynamic IP range is defined.');
       dhcpOn = undefined;

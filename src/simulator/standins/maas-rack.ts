@@ -12,7 +12,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
-import { postJson, readStdin, usageError } from './sim-client.js';
+import { postJson, readStdin, usageError } from './sim-client.ts';
 
 const USAGE = 'maas-rack register [-h] [--url URL] [--secret SECRET]';
 
@@ -38,9 +38,7 @@ export async function main(_simulatorUrl: string, argv: readonly string[]): Prom
   const urls = values.url ?? [];
   if (urls.length === 0) {
     if (!process.stdin.isTTY) {
-      process.stdout.write(
-        'MAAS region controller URL must be given when supplying the shared secret via stdin with a non-interactive shell.\n',
-      );
+      process.stdout.write('MAAS region controller URL must be given when supplying the shared secret via stdin with a non-interactive shell.\n');
       return 1;
     }
     process.stderr.write('The simulator does not prompt for the URL; pass --url.\n');
@@ -105,7 +103,9 @@ export async function main(_simulatorUrl: string, argv: readonly string[]): Prom
   await writeFile(secretPath, secret, { mode: 0o640 });
 
   // 5. systemctl enable + start maas-rackd: rackd connects to the region with the secret.
-  const subnets = process.env.MAAS_SIM_RACK_SUBNETS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const subnets = process.env.MAAS_SIM_RACK_SUBNETS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const connect = await postJson(new URL('/_sim/rackd/connect', region).href, {
     hostname: rackHostname,
     secret,

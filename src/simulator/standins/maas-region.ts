@@ -3,7 +3,7 @@
  * codes as the Django management commands (CommandError → "CommandError: …" on stderr, exit 1).
  */
 import { parseArgs } from 'node:util';
-import { postJson, readStdin, usageError } from './sim-client.js';
+import { postJson, readStdin, usageError } from './sim-client.ts';
 
 const USAGE = {
   createadmin: 'maas-region createadmin [-h] [--username USERNAME] [--password PASSWORD] [--email EMAIL] [--ssh-import SSH_IMPORT]',

@@ -1,4 +1,4 @@
-import { withDeadline } from '../../util/deadline.js';
+import { withDeadline } from '../../util/deadline.ts';
 
 /** How the stand-ins talk to the simulator's control API. */
 export async function postJson(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {

@@ -4,7 +4,14 @@ import type { RackStatus, RegionInfo } from '../../../src/protocol/v1.js';
 
 const REGION: RegionInfo = { ready: true, url: 'http://region:5240/MAAS', secret: 'ab'.repeat(16), generation: '0123456789abcdef' };
 const HEALTHY: RackStatus = { hostname: 'rack-a', registered: true, systemId: 'abc123', rackd: 'running', dhcpd: 'off', subnets: [] };
-const base: DecisionInput = { region: REGION, local: { url: REGION.url, secret: REGION.secret }, status: HEALTHY, unhealthySince: undefined, now: 100_000, graceMs: 60_000 };
+const base: DecisionInput = {
+  region: REGION,
+  local: { url: REGION.url, secret: REGION.secret },
+  status: HEALTHY,
+  unhealthySince: undefined,
+  now: 100_000,
+  graceMs: 60_000,
+};
 
 const CASES: [string, Partial<DecisionInput>, boolean, string][] = [
   ['no region information yet', { region: undefined }, false, 'waiting for the region'],

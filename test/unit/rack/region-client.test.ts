@@ -1,7 +1,8 @@
 /** Malformed region answers are rejected before anything acts on them. */
 import t from 'tap';
 import Fastify from 'fastify';
-import { MalformedAnswerError, RegionClient, validateRegionInfo } from '../../../src/rack/region-client.js';
+import { RegionClient, validateRegionInfo } from '../../../src/rack/region-client.js';
+import { MalformedAnswerError } from '../../../src/errors.js';
 import { closedPort } from '../../helpers/ports.js';
 
 const GOOD = { ready: true, url: 'http://region:5240/MAAS', secret: 'ab'.repeat(16), generation: '0123456789abcdef' };
@@ -50,7 +51,10 @@ t.test('over HTTP: non-JSON, an ETag that lies, and a status about another rack 
 
 t.test('a region nobody listens for is unavailable, with the network error code; stopping stays a stop', async (t) => {
   const client = new RegionClient({ baseUrl: `http://127.0.0.1:${await closedPort()}`, token: 't'.repeat(16), timeoutMs: 5000 });
-  await t.rejects(client.rackStatus('rack-a', new AbortController().signal), { name: 'RegionUnavailableError', message: 'region sidecar unreachable: ECONNREFUSED' });
+  await t.rejects(client.rackStatus('rack-a', new AbortController().signal), {
+    name: 'RegionUnavailableError',
+    message: 'region sidecar unreachable: ECONNREFUSED',
+  });
   const stopping = new AbortController();
   stopping.abort(new Error('stopping'));
   await t.rejects(client.watch(undefined, 0, stopping.signal), { message: 'stopping' });

@@ -30,7 +30,12 @@ t.test('createadmin gets the password on stdin, never in argv, and the key that 
   const { logger, text } = memoryLogger();
   const runner = createRunner({ mode: { kind: 'direct' }, timeoutMs: 30_000, logger });
 
-  const key = await obtainApiKey(runner, { command: wrapper, username: 'boss', email: 'boss@example.com', password: PASSWORD }, logger, new AbortController().signal);
+  const key = await obtainApiKey(
+    runner,
+    { command: wrapper, username: 'boss', email: 'boss@example.com', password: PASSWORD },
+    logger,
+    new AbortController().signal,
+  );
 
   const argvs = await readFile(argvLog, 'utf8');
   t.match(argvs, /createadmin --username boss --email boss@example.com --ssh-import/, 'createadmin ran');
@@ -44,7 +49,11 @@ t.test('createadmin refuses two different passwords, as MAAS does', async (t) =>
   const s = await freshRegion(t);
   const { logger } = memoryLogger();
   const runner = createRunner({ mode: { kind: 'direct' }, timeoutMs: 30_000, logger });
-  const result = await runner({ command: join(s.stateDir, 'bin', 'maas-region'), args: ['createadmin', '--username', 'x', '--email', 'x@example.com', '--ssh-import', ''], input: 'a\nb\n' });
+  const result = await runner({
+    command: join(s.stateDir, 'bin', 'maas-region'),
+    args: ['createadmin', '--username', 'x', '--email', 'x@example.com', '--ssh-import', ''],
+    input: 'a\nb\n',
+  });
   t.equal(result.exitCode, 1);
   t.match(result.stderr, /InconsistentPassword: Passwords do not match/);
 });

@@ -36,10 +36,24 @@ t.test('converge from any starting state', async (t) => {
         for (const [i, alive] of start.racks.entries()) if (!alive) await s.control('POST', `racks/${systemIds[i]}/rackd`, { status: 'dead' });
         if (start.gateway !== undefined) await s.api('PUT', 'subnets/1/', { form: { gateway_ip: host(start.gateway) } });
         if (start.foreign) {
-          await s.api('POST', 'ipranges/', { form: { type: 'reserved', start_ip: host(start.foreign.start), end_ip: host(Math.min(start.foreign.start + start.foreign.len, 250)), comment: 'theirs' } });
+          await s.api('POST', 'ipranges/', {
+            form: {
+              type: 'reserved',
+              start_ip: host(start.foreign.start),
+              end_ip: host(Math.min(start.foreign.start + start.foreign.len, 250)),
+              comment: 'theirs',
+            },
+          });
         }
         if (start.ownedStale) {
-          await s.api('POST', 'ipranges/', { form: { type: 'reserved', start_ip: host(start.ownedStale.start), end_ip: host(start.ownedStale.start + start.ownedStale.len), comment: 'managed-by: maas-sidecar (reserved)' } });
+          await s.api('POST', 'ipranges/', {
+            form: {
+              type: 'reserved',
+              start_ip: host(start.ownedStale.start),
+              end_ip: host(start.ownedStale.start + start.ownedStale.len),
+              comment: 'managed-by: maas-sidecar (reserved)',
+            },
+          });
         }
         const primary = start.primaryIndex === undefined ? undefined : systemIds[start.primaryIndex];
         if (primary) await s.api('PUT', 'fabrics/0/vlans/0/', { form: { primary_rack: primary } });
@@ -51,7 +65,8 @@ t.test('converge from any starting state', async (t) => {
         const after = await s.client.listIpRanges();
         for (const theirs of foreignBefore) {
           const now = after.find((r) => r.id === theirs.id);
-          if (!now || now.start_ip !== theirs.start_ip || now.end_ip !== theirs.end_ip || now.comment !== theirs.comment) throw new Error(`foreign range ${theirs.id} changed`);
+          if (!now || now.start_ip !== theirs.start_ip || now.end_ip !== theirs.end_ip || now.comment !== theirs.comment)
+            throw new Error(`foreign range ${theirs.id} changed`);
         }
         // The next plan is empty.
         const next = plan(DESIRED, await observe(s.client, DESIRED)).actions;

@@ -1,17 +1,31 @@
 /** describeAction: what `plan`, the change log and error context show, before and after, for every action kind. */
 import t from 'tap';
-import { describeAction } from '../../../src/region/network/apply.js';
+import { describeAction } from '../../../src/region/network/describe.js';
 import type { Action } from '../../../src/region/network/plan.js';
 
 const vlan = { fabricId: 0, vid: 0, vlanId: 5001 };
 
 const CASES: [Action, string][] = [
   [
-    { kind: 'setSubnetNetworking', field: 'gateway_ip', subnetId: 1, cidr: '10.7.200.0/24', gatewayIp: '10.7.200.1', before: { gatewayIp: null, dnsServers: ['10.7.200.2'] } },
+    {
+      kind: 'setSubnetNetworking',
+      field: 'gateway_ip',
+      subnetId: 1,
+      cidr: '10.7.200.0/24',
+      gatewayIp: '10.7.200.1',
+      before: { gatewayIp: null, dnsServers: ['10.7.200.2'] },
+    },
     'set subnet 10.7.200.0/24 gateway none -> 10.7.200.1',
   ],
   [
-    { kind: 'setSubnetNetworking', field: 'dns_servers', subnetId: 1, cidr: '10.7.200.0/24', dnsServers: [], before: { gatewayIp: '10.7.200.1', dnsServers: ['10.7.200.2', '10.7.200.3'] } },
+    {
+      kind: 'setSubnetNetworking',
+      field: 'dns_servers',
+      subnetId: 1,
+      cidr: '10.7.200.0/24',
+      dnsServers: [],
+      before: { gatewayIp: '10.7.200.1', dnsServers: ['10.7.200.2', '10.7.200.3'] },
+    },
     'set subnet 10.7.200.0/24 DNS 10.7.200.2 10.7.200.3 -> none',
   ],
   [
@@ -19,7 +33,16 @@ const CASES: [Action, string][] = [
     'create reserved range 10.7.200.2-10.7.200.9 on 10.7.200.0/24',
   ],
   [
-    { kind: 'updateIpRange', field: 'ip_range', cidr: '10.7.200.0/24', rangeId: 7, start: '10.7.200.100', end: '10.7.200.200', comment: 'x', before: { start: '10.7.200.110', end: '10.7.200.190', comment: 'x' } },
+    {
+      kind: 'updateIpRange',
+      field: 'ip_range',
+      cidr: '10.7.200.0/24',
+      rangeId: 7,
+      start: '10.7.200.100',
+      end: '10.7.200.200',
+      comment: 'x',
+      before: { start: '10.7.200.110', end: '10.7.200.190', comment: 'x' },
+    },
     'move range 7 on 10.7.200.0/24 from 10.7.200.110-10.7.200.190 to 10.7.200.100-10.7.200.200',
   ],
   [

@@ -24,7 +24,10 @@ subnets:
 
 /** The sample lines of one metric in the exposition, sorted. */
 const samples = (exposition: string, name: string) =>
-  exposition.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `)).sort();
+  exposition
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .sort();
 
 t.test('one series per declared subnet: 1 where DHCP is declared on, 0 where it is declared off', async (t) => {
   const registry = new Registry();
@@ -42,7 +45,10 @@ t.test('one series per declared subnet: 1 where DHCP is declared on, 0 where it 
 t.test('a declaration loaded again replaces the series: a subnet no longer declared has none', async (t) => {
   const registry = new Registry();
   const metrics = createRegionMetrics(registry, { generationAgeSeconds: () => undefined });
-  recordDeclaredDhcp(metrics, [{ cidr: '10.7.200.0/24', dhcp: true }, { cidr: '10.7.201.0/24', dhcp: true }]);
+  recordDeclaredDhcp(metrics, [
+    { cidr: '10.7.200.0/24', dhcp: true },
+    { cidr: '10.7.201.0/24', dhcp: true },
+  ]);
   recordDeclaredDhcp(metrics, [{ cidr: '10.7.201.0/24', dhcp: false }]);
   t.same(samples(await registry.metrics(), 'maas_sidecar_dhcp_declared'), ['maas_sidecar_dhcp_declared{cidr="10.7.201.0/24"} 0']);
   recordDeclaredDhcp(metrics, []);

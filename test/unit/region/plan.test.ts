@@ -121,7 +121,10 @@ t.test('our dynamic range with other bounds is moved, not duplicated', async (t)
 
 t.test('duplicates of our range (two sidecars raced) are deleted, the exact one kept', async (t) => {
   const state = converged([rack('a')]);
-  const p = plan(desired(), { ...state, ranges: [range({ id: 3, start: '10.7.200.100', end: '10.7.200.200' }), range({ id: 8, start: '10.7.200.100', end: '10.7.200.200' })] });
+  const p = plan(desired(), {
+    ...state,
+    ranges: [range({ id: 3, start: '10.7.200.100', end: '10.7.200.200' }), range({ id: 8, start: '10.7.200.100', end: '10.7.200.200' })],
+  });
   t.same(kinds(p), ['deleteIpRange']);
   t.match(p.actions[0], { rangeId: 8 });
 });

@@ -28,7 +28,10 @@ t.test('a fresh region converges in one pass, and the next pass only reads', asy
   t.ok(first.applied.length >= 5);
   const vlan = await client.getVlan(0, 0);
   t.match(vlan, { dhcp_on: true, primary_rack: a, secondary_rack: b });
-  t.match((await client.listSubnets()).find((s) => s.id === 1), { gateway_ip: '10.7.200.1', dns_servers: ['10.7.200.1'] });
+  t.match(
+    (await client.listSubnets()).find((s) => s.id === 1),
+    { gateway_ip: '10.7.200.1', dns_servers: ['10.7.200.1'] },
+  );
   t.equal(await client.getConfig('upstream_dns'), '192.0.2.53');
   const writesAfterFirst = writes();
   const second = await pass(client);
@@ -59,7 +62,10 @@ t.test("a user's overlapping range is left alone and reported; DHCP waits", asyn
   const result = await pass(client);
   t.match(result.conflicts, [{ kind: 'range_conflict', message: /10\.7\.200\.150-10\.7\.200\.160/ }, { kind: 'dhcp_blocked' }]);
   const ranges = await client.listIpRanges();
-  t.match(ranges.find((r) => r.id === before.id), { start_ip: '10.7.200.150', end_ip: '10.7.200.160', comment: 'lab' });
+  t.match(
+    ranges.find((r) => r.id === before.id),
+    { start_ip: '10.7.200.150', end_ip: '10.7.200.160', comment: 'lab' },
+  );
   t.equal(ranges.filter((r) => r.type === 'dynamic').length, 0);
   t.equal((await client.getVlan(0, 0)).dhcp_on, false);
 });

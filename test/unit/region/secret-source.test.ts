@@ -16,7 +16,13 @@ async function dir(t: { teardown(fn: () => unknown): void }) {
 
 t.test('readSecretFile accepts hex only, trimmed and lower-cased', async (t) => {
   const d = await dir(t);
-  const cases: [string, boolean][] = [['DEADBEEFdeadbeef\n', true], ['abc', false], ['zzzzzzzzzzzzzzzz', false], ['', false], ['ab'.repeat(7), false]];
+  const cases: [string, boolean][] = [
+    ['DEADBEEFdeadbeef\n', true],
+    ['abc', false],
+    ['zzzzzzzzzzzzzzzz', false],
+    ['', false],
+    ['ab'.repeat(7), false],
+  ];
   for (const [text, ok] of cases) {
     await writeFile(join(d, 's'), text);
     t.equal((await readSecretFile(join(d, 's'))).ok, ok, JSON.stringify(text));
@@ -78,7 +84,10 @@ t.test('a file written in place is noticed at once', async (t) => {
 
 t.test("a Kubernetes volume's ..data symlink swap is noticed at once", async (t) => {
   const d = await dir(t);
-  for (const [version, secret] of [['..v1', 'ab'], ['..v2', '12']] as const) {
+  for (const [version, secret] of [
+    ['..v1', 'ab'],
+    ['..v2', '12'],
+  ] as const) {
     await mkdir(join(d, version));
     await writeFile(join(d, version, 'secret'), secret.repeat(16));
   }

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { parseNetworkConfig } from '../../../src/region/network/desired.js';
-import { problemsOf } from '../../helpers/config-problems.js';
+import { parseNetworkConfig } from '../../src/config/network.js';
+import { problemsOf } from '../helpers/config-problems.js';
 
 const parse = (yaml: string) => parseNetworkConfig(yaml, 'network.yaml');
 
@@ -34,9 +34,21 @@ const BAD: [string, string, RegExp][] = [
   ['range outside', 'subnets: [{ cidr: 10.7.200.0/24, dynamicRange: { start: 10.7.200.100, end: 10.7.201.5 } }]', /is not inside/],
   ['range backwards', 'subnets: [{ cidr: 10.7.200.0/24, dynamicRange: { start: 10.7.200.200, end: 10.7.200.100 } }]', /start 10\.7\.200\.200 is after end/],
   ['range includes broadcast', 'subnets: [{ cidr: 10.7.200.0/24, dynamicRange: { start: 10.7.200.100, end: 10.7.200.255 } }]', /network or broadcast/],
-  ['gateway in range', 'subnets: [{ cidr: 10.7.200.0/24, gateway: 10.7.200.150, dynamicRange: { start: 10.7.200.100, end: 10.7.200.200 } }]', /gateway 10\.7\.200\.150 is inside the dynamic range/],
-  ['dns in range', 'subnets: [{ cidr: 10.7.200.0/24, dnsServers: [10.7.200.120], dynamicRange: { start: 10.7.200.100, end: 10.7.200.200 } }]', /dnsServers 10\.7\.200\.120 is inside the dynamic range/],
-  ['overlapping ranges', 'subnets: [{ cidr: 10.7.200.0/24, dynamicRange: { start: 10.7.200.100, end: 10.7.200.200 }, reservedRanges: [{ start: 10.7.200.190, end: 10.7.200.210 }] }]', /dynamicRange overlaps .*reservedRanges\[0\]/],
+  [
+    'gateway in range',
+    'subnets: [{ cidr: 10.7.200.0/24, gateway: 10.7.200.150, dynamicRange: { start: 10.7.200.100, end: 10.7.200.200 } }]',
+    /gateway 10\.7\.200\.150 is inside the dynamic range/,
+  ],
+  [
+    'dns in range',
+    'subnets: [{ cidr: 10.7.200.0/24, dnsServers: [10.7.200.120], dynamicRange: { start: 10.7.200.100, end: 10.7.200.200 } }]',
+    /dnsServers 10\.7\.200\.120 is inside the dynamic range/,
+  ],
+  [
+    'overlapping ranges',
+    'subnets: [{ cidr: 10.7.200.0/24, dynamicRange: { start: 10.7.200.100, end: 10.7.200.200 }, reservedRanges: [{ start: 10.7.200.190, end: 10.7.200.210 }] }]',
+    /dynamicRange overlaps .*reservedRanges\[0\]/,
+  ],
   ['dhcp without range', 'subnets: [{ cidr: 10.7.200.0/24, dhcp: true }]', /dhcp needs a dynamicRange/],
   ['small v6 range', "subnets: [{ cidr: 'fd00::/64', dynamicRange: { start: 'fd00::10', end: 'fd00::20' } }]", /at least 256 addresses/],
   ['duplicate cidr', 'subnets: [{ cidr: 10.7.200.0/24 }, { cidr: 10.7.200.0/24 }]', /declared twice/],
@@ -48,7 +60,10 @@ const BAD: [string, string, RegExp][] = [
 for (const [name, yaml, expected] of BAD) {
   t.test(`rejected: ${name}`, async (t) => {
     const problems = problemsOfYaml(yaml);
-    t.ok(problems.some((p) => expected.test(p)), `${problems.join(' | ')} ~ ${expected}`);
+    t.ok(
+      problems.some((p) => expected.test(p)),
+      `${problems.join(' | ')} ~ ${expected}`,
+    );
   });
 }
 

@@ -1,18 +1,22 @@
 /** Writes `maas-region` and `maas-rack` stand-ins into DIR/bin, bound to one simulator instance. */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pathToFileURL, fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../util/files.js';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../files.js';
 
-/** Compiled entry points; from src/ (under tests) and dist/ alike this lands in dist/. */
-const DIST_STANDINS = fileURLToPath(new URL('../../dist/simulator/standins/', import.meta.url));
+const STANDIN_NAMES = ['maas-region', 'maas-rack'] as const;
 
-export const STANDIN_NAMES = ['maas-region', 'maas-rack'] as const;
+/**
+ * The stand-ins are this module's siblings, in its own form: compiled JavaScript when the simulator
+ * runs built, TypeScript when it runs from source (as under tests), which node runs by stripping
+ * the types. So they import each other with `.ts` specifiers, which the build rewrites to `.js`.
+ */
+const EXTENSION = extname(fileURLToPath(import.meta.url));
 
 export async function writeStandins(binDir: string, simulatorUrl: string): Promise<void> {
   await mkdir(binDir, { recursive: true });
   for (const name of STANDIN_NAMES) {
-    const entry = pathToFileURL(join(DIST_STANDINS, `${name}.js`)).href;
+    const entry = new URL(`./${name}${EXTENSION}`, import.meta.url).href;
     // import() works whether node reads this extensionless file as CommonJS or as ESM.
     const script = [
       `#!${process.execPath}`,

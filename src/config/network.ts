@@ -1,12 +1,15 @@
 /**
- * The declared network configuration (a YAML file, e.g. a ConfigMap): parsed once, checked against
- * MAAS's own rules so a bad declaration fails at start-up rather than as a 400 at every reconcile.
+ * The declared network configuration (a YAML file, e.g. a ConfigMap): read from the file a variable
+ * (or flag) names, parsed once, checked against MAAS's own rules so a bad declaration fails at
+ * start-up rather than as a 400 at every reconcile. The region plans with the types declared here.
  */
 import Type from 'typebox';
 import YAML from 'yaml';
-import { ConfigError } from '../../errors.js';
-import { deepFreeze, parseWithSchema } from '../../config/validate.js';
-import { contains, formatAddress, parseAddress, parseNetwork, type Address } from '../../util/ip.js';
+import { ConfigError } from '../errors.js';
+import { contains, formatAddress, parseAddress, parseNetwork, type Address } from '../util/ip.js';
+import { FILE_LIMITS } from '../util/read-file.js';
+import { fileVar, type Problems } from './env.js';
+import { deepFreeze, parseWithSchema } from './validate.js';
 
 const RangeSchema = Type.Object(
   {
@@ -80,7 +83,15 @@ export function parseNetworkConfig(text: string, source: string): DesiredNetwork
   } catch (err) {
     throw new ConfigError([`${source}: not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
   }
-  const name = (path: string) => `${source} ${path === '' ? '(top level)' : path.slice(1).replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.')}`;
+  const name = (path: string) =>
+    `${source} ${
+      path === ''
+        ? '(top level)'
+        : path
+            .slice(1)
+            .replace(/\/(\d+)/g, '[$1]')
+            .replace(/\//g, '.')
+    }`;
   const parsed = parseWithSchema(NetworkConfigSchema, raw ?? {}, name);
   const problems: string[] = [];
   const subnets = parsed.subnets.map((subnet, i) => checkSubnet(subnet, `${source} subnets[${i}]`, problems));
@@ -102,6 +113,19 @@ export function parseNetworkConfig(text: string, source: string): DesiredNetwork
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze({ subnets, settings, importBootResources: parsed.bootResources?.import ?? false });
+}
+
+/** Every problem, each naming `variable`, the file and the field, goes to `problems`. */
+export function networkFileVar(variable: string, path: string, problems: Problems): DesiredNetwork | undefined {
+  const text = problems.try(() => fileVar(variable, path, FILE_LIMITS.config), variable);
+  if (text === undefined) return undefined;
+  try {
+    return parseNetworkConfig(text, `${variable} ${path}:`);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    err.problems.forEach((p) => problems.add(p));
+    return undefined;
+  }
 }
 
 type SubnetInput = {
@@ -165,9 +189,11 @@ function checkSubnet(input: SubnetInput, where: string, problems: string[]): Des
   if (dynamic) {
     const inside = (a: Address) => a.value >= dynamic.start && a.value <= dynamic.end;
     if (gateway && inside(gateway)) problems.push(`${where}.gateway ${input.gateway} is inside the dynamic range`);
-    dns.filter((a) => contains(network, a) && inside(a)).forEach((a) => {
-      problems.push(`${where}.dnsServers ${formatAddress(a.family, a.value)} is inside the dynamic range`);
-    });
+    dns
+      .filter((a) => contains(network, a) && inside(a))
+      .forEach((a) => {
+        problems.push(`${where}.dnsServers ${formatAddress(a.family, a.value)} is inside the dynamic range`);
+      });
   }
   const spans = [
     ...(dynamic ? [{ ...dynamic, label: 'dynamicRange' }] : []),
