@@ -1,6 +1,7 @@
 /** `maas-sidecar simulator` as a real process, driven the way a person would drive it: a fresh region and maas-rack register. */
 import t from 'tap';
-import { readFile } from 'node:fs/promises';
+import YAML from 'yaml';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startCli } from '../helpers/process.js';
 import { standin, tempDir } from './simulator-cli-support.js';
@@ -60,7 +61,8 @@ t.test('maas-rack register writes rackd.conf and secret, and the rack appears in
 
   const result = await standin(join(dir, 'bin', 'maas-rack'), ['register', '--url', url, '--secret', secret], env);
   t.same(result, { code: 0, stdout: '', stderr: '' });
-  t.equal(await readFile(join(rackDir, 'rackd.conf'), 'utf8'), `maas_url:\n  - ${url}\n`);
+  // YAML, as rackd reads it (the stand-in writes the JSON form of YAML).
+  t.same(YAML.parse(await readFile(join(rackDir, 'rackd.conf'), 'utf8')), { maas_url: [url] });
   t.equal(await readFile(join(rackDir, 'secret'), 'utf8'), secret);
   const systemId = await readFile(join(rackDir, 'maas_id'), 'utf8');
 
@@ -72,6 +74,19 @@ t.test('maas-rack register writes rackd.conf and secret, and the rack appears in
   }[];
   t.match(racks, [{ system_id: systemId, hostname: 'rack-1' }]);
   t.equal(racks[0]?.service_set.find((s) => s.name === 'rackd')?.status, 'running');
+});
+
+t.test('maas-rack register keeps the other keys of a rackd.conf MAAS wrote (block YAML)', async (t) => {
+  const dir = await tempDir(t);
+  const sim = startCli(t, ['simulator', '--port', '0', '--state-dir', dir, '--admin', 'admin:pw']);
+  const { url } = (await sim.waitForLog('simulator listening')) as { url: string };
+  const secret = await readFile(join(dir, 'secret'), 'utf8');
+  const rackDir = join(dir, 'rack-2');
+  await mkdir(rackDir, { recursive: true });
+  await writeFile(join(rackDir, 'rackd.conf'), 'debug: true\nmaas_url:\n- http://192.0.2.9:5240/MAAS\n');
+  const env = { MAAS_DATA: rackDir, MAAS_CLUSTER_CONFIG: join(rackDir, 'rackd.conf'), MAAS_SIM_RACK_HOSTNAME: 'rack-2' };
+  t.equal((await standin(join(dir, 'bin', 'maas-rack'), ['register', '--url', url, '--secret', secret], env)).code, 0);
+  t.same(YAML.parse(await readFile(join(rackDir, 'rackd.conf'), 'utf8')), { debug: true, maas_url: [url] });
 });
 
 t.test('maas-rack register with a wrong secret exits 0 but the rack never connects', async (t) => {

@@ -11,7 +11,6 @@ import { hostname } from 'node:os';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import YAML from 'yaml';
 import { postJson, readStdin, usageError } from './sim-client.ts';
 
 const USAGE = 'maas-rack register [-h] [--url URL] [--secret SECRET]';
@@ -84,7 +83,9 @@ export async function main(_simulatorUrl: string, argv: readonly string[]): Prom
   const config = await readYaml(configPath);
   config.maas_url = urls;
   await mkdir(dirname(configPath), { recursive: true });
-  await writeFile(configPath, YAML.stringify(config), { mode: 0o644 });
+  // JSON is YAML too (1.2): what rackd and the rack sidecar read, without loading a YAML library
+  // in a command that fifty racks may run at once.
+  await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o644 });
 
   // 4. the shared secret.
   const secretPath = join(dataDir, 'secret');
@@ -121,7 +122,9 @@ export async function main(_simulatorUrl: string, argv: readonly string[]): Prom
 
 async function readYaml(path: string): Promise<Record<string, unknown>> {
   try {
-    const parsed: unknown = YAML.parse(await readFile(path, 'utf8'));
+    const text = await readFile(path, 'utf8');
+    // Its own writing is JSON; a file from elsewhere (MAAS writes block YAML) takes the YAML parser.
+    const parsed: unknown = text.trimStart().startsWith('{') ? JSON.parse(text) : (await import('yaml')).parse(text);
     return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
   } catch {
     return {};
