@@ -6,7 +6,6 @@
  */
 import { isIP } from 'node:net';
 import Type from 'typebox';
-import { Compile } from 'typebox/compile';
 import { EXIT, type Command } from './command.js';
 import { parseEnv, Problems, tokenFileVar, urlVar, type Env } from '../config/env.js';
 import { SIDECAR_ENV } from '../config/sidecar.js';
@@ -16,6 +15,7 @@ import { RackSidecarStatusSchema, RegionStatusSchema, type Check, type LastPass,
 import { validateRegionInfo } from '../rack/region-client.js';
 import { createLogger } from '../telemetry/logger.js';
 import { whyNoAnswer, withDeadline } from '../util/deadline.js';
+import { compileSchema } from '../util/json-schema.js';
 import { parseFlags } from './args.js';
 
 const HELP = `Usage: maas-sidecar status [--url URL | --region] [--token-file FILE] [--ca-file FILE] [--json] [--show-secret]
@@ -149,8 +149,8 @@ function parseConfig(argv: readonly string[], env: Env): StatusConfig | 'help' {
   };
 }
 
-const regionStatus = Compile(RegionStatusSchema);
-const rackStatus = Compile(RackSidecarStatusSchema);
+const regionStatus = compileSchema<RegionStatus>(RegionStatusSchema);
+const rackStatus = compileSchema<RackSidecarStatus>(RackSidecarStatusSchema);
 
 let client: HttpTransport | undefined;
 /** http:// through the global fetch; https:// trusting only the given CA (src/http/tls-client.ts). */
@@ -199,8 +199,8 @@ async function fetchStatus(config: StatusConfig): Promise<RegionStatus | RackSid
   const { status, body } = await get(config, '/v1/status');
   if (status !== 200) throw refusal(config, '/v1/status', status);
   const kind = (body as { kind?: unknown } | undefined)?.kind;
-  if (kind === 'region' && regionStatus.Check(body)) return body;
-  if (kind === 'rack' && rackStatus.Check(body)) return body;
+  if (kind === 'region' && regionStatus.check(body)) return body;
+  if (kind === 'rack' && rackStatus.check(body)) return body;
   throw new Error(`the answer of ${config.url}/v1/status is not a sidecar status this command knows: is the sidecar older than this command?`);
 }
 

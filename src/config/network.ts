@@ -3,13 +3,60 @@
  * (or flag) names, parsed once, checked against MAAS's own rules so a bad declaration fails at
  * start-up rather than as a 400 at every reconcile. The region plans with the types declared here.
  */
-import Type from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
+import Value from 'typebox/value';
 import YAML from 'yaml';
 import { ConfigError } from '../errors.js';
 import { contains, formatAddress, parseAddress, parseNetwork, type Address } from '../util/ip.js';
 import { FILE_LIMITS } from '../util/read-file.js';
 import { fileVar, type Problems } from './env.js';
-import { deepFreeze, parseWithSchema } from './validate.js';
+import { deepFreeze, describeRule, gotText } from './validate.js';
+
+/** The schema a JSON pointer like `#/properties/subnets/items` points at. */
+function schemaAt(root: unknown, pointer: string): unknown {
+  return pointer
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter(Boolean)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
+}
+
+/** The value at a JSON pointer like `/subnets/0/cidr`. */
+function valueAt(root: unknown, pointer: string): unknown {
+  return pointer
+    .split('/')
+    .slice(1)
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
+}
+
+/**
+ * Applies defaults, converts where a YAML scalar has another type than the schema asks, and checks.
+ * `name` maps a value path like `/subnets/0/cidr` to what the user wrote (a YAML path).
+ * (Environment variables are not read this way: env.ts parses them strictly.) It lives here, the
+ * one reader of a YAML file, so TypeBox's Value is loaded only by the commands that read one: the
+ * rack never does.
+ */
+function parseWithSchema<S extends TSchema>(schema: S, input: unknown, name: (path: string) => string): Static<S> {
+  const withDefaults = Value.Default(schema, Value.Clone(input));
+  const converted = Value.Convert(schema, withDefaults);
+  const problems = [...Value.Errors(schema, converted)]
+    // A union's own error says what it accepts; its branches' errors would only repeat it, in parts.
+    .filter((e) => e.keyword !== 'boolean' && !e.schemaPath.includes('/anyOf/'))
+    .map((e) => {
+      const missing = e.keyword === 'required' ? (e.params as { requiredProperties?: string[] }).requiredProperties : undefined;
+      if (missing) return missing.map((p) => `${name(`${e.instancePath}/${p}`)} is required`).join('; ');
+      if (e.keyword === 'additionalProperties') {
+        const extra = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
+        return extra.map((p) => `${name(`${e.instancePath}/${p}`)} is not a known setting`).join('; ');
+      }
+      const failing = schemaAt(schema, e.schemaPath);
+      if (failing === undefined) return `${name(e.instancePath)} ${e.message}`;
+      return `${name(e.instancePath)} ${describeRule(failing)}${gotText(valueAt(converted, e.instancePath))}`;
+    });
+  if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
+  return converted as Static<S>;
+}
 
 const RangeSchema = Type.Object(
   {

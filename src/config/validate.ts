@@ -1,7 +1,4 @@
-/** One TypeBox check that reports every problem at once, each naming where it is, in plain English. */
-import type { Static, TSchema } from 'typebox';
-import Value from 'typebox/value';
-import { ConfigError } from '../errors.js';
+/** Configuration problems in plain English: what a schema accepts, and what was given. */
 
 type Schema = Readonly<Record<string, unknown>>;
 
@@ -80,50 +77,6 @@ export function describeRule(schema: unknown): string {
   if (options && options.every((o) => 'const' in o)) return `must be one of: ${options.map((o) => String(o.const)).join(', ')}`;
   if (typeof sch.pattern === 'string') return `must match the regular expression ${sch.pattern}`;
   return `must be ${noun(sch)}`;
-}
-
-/** The schema a JSON pointer like `#/properties/subnets/items` points at. */
-function schemaAt(root: unknown, pointer: string): unknown {
-  return pointer
-    .replace(/^#\/?/, '')
-    .split('/')
-    .filter(Boolean)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
-}
-
-/** The value at a JSON pointer like `/subnets/0/cidr`. */
-function valueAt(root: unknown, pointer: string): unknown {
-  return pointer
-    .split('/')
-    .slice(1)
-    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
-}
-
-/**
- * Applies defaults, converts where a YAML scalar has another type than the schema asks, and checks.
- * `name` maps a value path like `/subnets/0/cidr` to what the user wrote (a YAML path).
- * (Environment variables are not read this way: env.ts parses them strictly.)
- */
-export function parseWithSchema<S extends TSchema>(schema: S, input: unknown, name: (path: string) => string): Static<S> {
-  const withDefaults = Value.Default(schema, Value.Clone(input));
-  const converted = Value.Convert(schema, withDefaults);
-  const problems = [...Value.Errors(schema, converted)]
-    // A union's own error says what it accepts; its branches' errors would only repeat it, in parts.
-    .filter((e) => e.keyword !== 'boolean' && !e.schemaPath.includes('/anyOf/'))
-    .map((e) => {
-      const missing = e.keyword === 'required' ? (e.params as { requiredProperties?: string[] }).requiredProperties : undefined;
-      if (missing) return missing.map((p) => `${name(`${e.instancePath}/${p}`)} is required`).join('; ');
-      if (e.keyword === 'additionalProperties') {
-        const extra = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
-        return extra.map((p) => `${name(`${e.instancePath}/${p}`)} is not a known setting`).join('; ');
-      }
-      const failing = schemaAt(schema, e.schemaPath);
-      if (failing === undefined) return `${name(e.instancePath)} ${e.message}`;
-      return `${name(e.instancePath)} ${describeRule(failing)}${gotText(valueAt(converted, e.instancePath))}`;
-    });
-  if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
-  return converted as Static<S>;
 }
 
 export function deepFreeze<T>(value: T): Readonly<T> {

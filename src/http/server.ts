@@ -1,6 +1,6 @@
 /** buildServer(): the fastify app both sidecars serve. It never listens; the command does. */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
-import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifySchemaCompiler } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
@@ -9,9 +9,22 @@ import { metricsPlugin } from './metrics.js';
 import { handleClientError, handleError, handleFrameworkError, sendError } from './errors.js';
 import { SERIALIZERS } from '../telemetry/logger.js';
 import { ErrorSchema } from '../protocol/v1.js';
+import { compileSchema } from '../util/json-schema.js';
 
 /** A route's error answers: `{error, reason}` and nothing else (handleError, sendError). */
 export const ERROR_RESPONSES = { '4xx': ErrorSchema, '5xx': ErrorSchema } as const;
+
+/**
+ * Routes' schemas checked by ajv (src/util/json-schema.ts), not by TypeBoxValidatorCompiler, which
+ * would load TypeBox's compiler into every sidecar. Errors come in the same shape. Nothing is
+ * converted: the sidecars validate only query, path and header parts, which are strings, and
+ * TypeBox's conversion leaves a string (or a repeated parameter's list) as it is. A route that
+ * declares a number there would need conversion here.
+ */
+const validatorCompiler: FastifySchemaCompiler<object> = ({ schema }) => {
+  const compiled = compileSchema(schema);
+  return (value) => (compiled.check(value) ? { value } : { error: compiled.errors(value) });
+};
 
 export interface ServerDeps {
   readonly logger: Logger;
@@ -100,7 +113,7 @@ export function buildServer(deps: ServerDeps) {
     frameworkErrors: handleFrameworkError,
     clientErrorHandler: handleClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(validatorCompiler);
   app.addHook('preClose', async () => {
     closing = true;
   });

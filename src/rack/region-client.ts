@@ -2,22 +2,22 @@
  * The rack's client of the region sidecar's /v1 API. Everything received is validated before use;
  * a malformed answer is an error of its own kind, never acted on.
  */
-import { Compile } from 'typebox/compile';
 import { RackStatusSchema, RegionInfoSchema, type RackStatus, type RegionInfo } from '../protocol/v1.js';
 import { MalformedAnswerError, RegionTlsError, RegionUnavailableError, SidecarError } from '../errors.js';
 import { whyNoAnswer, withDeadline } from '../util/deadline.js';
+import { compileSchema } from '../util/json-schema.js';
 import { describeTlsFailure, plainTransport, type HttpTransport } from '../http/tls-client.js';
 
 export type WatchResult =
   { readonly kind: 'changed'; readonly info: RegionInfo } | { readonly kind: 'unchanged' } | { readonly kind: 'notReady'; readonly reason: string };
 
-const regionInfo = Compile(RegionInfoSchema);
-const rackStatus = Compile(RackStatusSchema);
+const regionInfo = compileSchema<RegionInfo>(RegionInfoSchema);
+const rackStatus = compileSchema<RackStatus>(RackStatusSchema);
 
 /** The secret must be hex, the URL http(s) with a host: a rack never registers with anything else. */
 export function validateRegionInfo(body: unknown): RegionInfo {
-  if (!regionInfo.Check(body)) {
-    const first = regionInfo.Errors(body)[0];
+  if (!regionInfo.check(body)) {
+    const first = regionInfo.errors(body)[0];
     throw new MalformedAnswerError(`region answer does not match /v1/region: ${first ? `${first.instancePath || '/'} ${first.message}` : 'unknown shape'}`);
   }
   let url: URL;
@@ -71,7 +71,7 @@ export class RegionClient {
     return this.#call(`/v1/racks/${encodeURIComponent(hostname)}`, {}, this.options.timeoutMs, signal, async (response) => {
       if (response.status !== 200) throw new RegionUnavailableError(`region sidecar answered ${response.status} for this rack's status`);
       const body = await this.#json(response);
-      if (!rackStatus.Check(body)) throw new MalformedAnswerError('rack status answer does not match /v1/racks');
+      if (!rackStatus.check(body)) throw new MalformedAnswerError('rack status answer does not match /v1/racks');
       if (body.hostname !== hostname) throw new MalformedAnswerError('rack status answer is about another rack');
       return body;
     });
