@@ -59,16 +59,17 @@ export function exitCodeOf(status: unknown): { exitCode: number } | { reason: st
 
 async function execInPod(target: KubeExecTarget, argv: readonly string[], { input, timeoutMs, signal }: Launch): Promise<LaunchOutcome> {
   // Read on every run: the kubelet rotates the projected token.
-  let token: string;
-  let ca: string;
-  try {
-    [token, ca] = await Promise.all([
-      readBoundedFile(join(target.serviceAccountDir, 'token'), FILE_LIMITS.secret).then((t) => t.trim()),
-      readBoundedFile(join(target.serviceAccountDir, 'ca.crt'), FILE_LIMITS.config),
-    ]);
-  } catch (err) {
-    return { kind: 'not-started', reason: `the service account credentials: ${(err as Error).message}` };
-  }
+  const [tokenRead, caRead] = await Promise.allSettled([
+    readBoundedFile(join(target.serviceAccountDir, 'token'), FILE_LIMITS.secret),
+    readBoundedFile(join(target.serviceAccountDir, 'ca.crt'), FILE_LIMITS.config),
+  ]);
+  // Both are read at once, but a problem is named in a fixed order (the token first), not by
+  // whichever read lost the race: the same broken mount gives the same message every time.
+  const unreadable = (reason: unknown): LaunchOutcome => ({ kind: 'not-started', reason: `the service account credentials: ${(reason as Error).message}` });
+  if (tokenRead.status === 'rejected') return unreadable(tokenRead.reason);
+  if (caRead.status === 'rejected') return unreadable(caRead.reason);
+  const token = tokenRead.value.trim();
+  const ca = caRead.value;
   try {
     return await withDeadline(timeoutMs, signal, (deadline) => exchange(execUrl(target, argv, input !== undefined), token, ca, input, deadline));
   } catch (err) {
