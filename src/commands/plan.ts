@@ -8,6 +8,7 @@ import Value from 'typebox/value';
 import { EXIT, type Command } from './command.js';
 import { apiKeyFileVar, parseEnv, Problems, urlVar, type Env } from '../config/env.js';
 import { RegionEnvSchema } from '../config/region.js';
+import { shownDefault } from '../config/help.js';
 import { SIDECAR_ENV, sidecarSettings } from '../config/sidecar.js';
 import { describeRule, gotText } from '../config/validate.js';
 import { ConfigError, SidecarError } from '../errors.js';
@@ -34,7 +35,7 @@ Options:
   --network FILE        the declared network configuration (required; with --use-region-cli
                         the default is NETWORK_CONFIG_FILE)
   --maas-url URL        region API to compare with, e.g. http://localhost:5240/MAAS (with
-                        --use-region-cli the default is MAAS_URL, else http://localhost:5240/MAAS)
+                        --use-region-cli the default is MAAS_URL, else ${shownDefault(RegionEnvSchema.properties.MAAS_URL)})
   --api-key-file FILE   file holding an admin API key ck:tk:ts (required with --maas-url, unless
                         --use-region-cli; maas-region apikey --username admin prints one)
   --use-region-cli      obtain the API key with "maas-region apikey --username USER" instead,
@@ -43,7 +44,7 @@ Options:
                         COMMAND_TIMEOUT_SECONDS). Reads keys only: never creates a user or a key.
                         In the region pod: kubectl exec POD -c region-sidecar --
                         node /app/bin/maas-sidecar.js plan --use-region-cli
-  --username USER       with --use-region-cli: whose key (default MAAS_ADMIN_USERNAME, else admin)
+  --username USER       with --use-region-cli: whose key (default MAAS_ADMIN_USERNAME, else ${shownDefault(RegionEnvSchema.properties.MAAS_ADMIN_USERNAME)})
   --json                print {network: {file, summary}, maas?: {url, converged, changes,
                         conflicts}} as JSON
   --detailed-exitcode   exit 0 when MAAS is converged, 3 when changes are pending (needs a MAAS:

@@ -9,6 +9,7 @@ import Type from 'typebox';
 import { EXIT, type Command } from './command.js';
 import { parseEnv, Problems, tokenFileVar, urlVar, type Env } from '../config/env.js';
 import { SIDECAR_ENV } from '../config/sidecar.js';
+import { shownDefault } from '../config/help.js';
 import { ConfigError } from '../errors.js';
 import { plainTransport, tlsTransport, type HttpTransport } from '../http/tls-client.js';
 import { RackSidecarStatusSchema, RegionStatusSchema, type Check, type LastPass, type RackSidecarStatus, type RegionStatus } from '../protocol/v1.js';
@@ -46,8 +47,8 @@ Options:
                      region sidecar (in a rack container: with --region)
   -h, --help         show this help
 
-Environment (the sidecar's own): SIDECAR_LISTEN_HOST (default 0.0.0.0), SIDECAR_LISTEN_PORT
-(default 8080), SIDECAR_TOKEN_FILE, REGION_SIDECAR_URL, REGION_SIDECAR_CA_FILE,
+Environment (the sidecar's own): SIDECAR_LISTEN_HOST (default ${shownDefault(SIDECAR_ENV.SIDECAR_LISTEN_HOST)}), SIDECAR_LISTEN_PORT
+(default ${shownDefault(SIDECAR_ENV.SIDECAR_LISTEN_PORT)}), SIDECAR_TOKEN_FILE, REGION_SIDECAR_URL, REGION_SIDECAR_CA_FILE,
 SIDECAR_TLS_CERT_FILE (set: this region sidecar serves TLS). Set REGION_SIDECAR_URL means a rack
 container: there --show-secret needs --region.
 

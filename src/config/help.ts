@@ -4,7 +4,7 @@
  * rule, default) and carries its meaning as `description`. A default that is no value (another
  * variable, "the host name") is given in words as `defaultText`.
  */
-import type { TObject } from 'typebox';
+import type { TObject, TSchema } from 'typebox';
 
 /** The options a setting's schema carries besides its rule. */
 export interface SettingOptions {
@@ -19,14 +19,27 @@ interface Shown {
   readonly default: { readonly text: string; readonly value: boolean } | undefined;
 }
 
+type Declared = Partial<SettingOptions> & { type?: string; default?: unknown; minimum?: number; maximum?: number };
+
+/** A setting's default as help shows it: its value, or the words that stand for one. */
+function defaultOf(property: TSchema): Shown['default'] {
+  const p = property as Declared;
+  return p.default !== undefined ? { text: String(p.default), value: true } : p.defaultText === undefined ? undefined : { text: p.defaultText, value: false };
+}
+
+/** The default of one setting, for help texts written around it (status, plan). */
+export function shownDefault(property: TSchema): string {
+  const fallback = defaultOf(property);
+  if (!fallback) throw new Error('this setting has no default to show');
+  return fallback.text;
+}
+
 function shownSettings(schema: TObject): Shown[] {
   return Object.entries(schema.properties).map(([name, property]) => {
-    const p = property as Partial<SettingOptions> & { type?: string; default?: unknown; minimum?: number; maximum?: number };
+    const p = property as Declared;
     if (!p.description) throw new Error(`${name} has no description: every setting says what it is for`);
     const range = p.type === 'integer' ? `, ${p.minimum} to ${p.maximum}` : '';
-    const fallback =
-      p.default !== undefined ? { text: String(p.default), value: true } : p.defaultText === undefined ? undefined : { text: p.defaultText, value: false };
-    return { name, meaning: `${p.description}${range}`, default: fallback };
+    return { name, meaning: `${p.description}${range}`, default: defaultOf(property) };
   });
 }
 

@@ -12,6 +12,9 @@ import { markers, withSettingsTables } from '../../src/config/readme.js';
 import { loadRegionConfig, RegionEnvSchema } from '../../src/config/region.js';
 import { rackCommand } from '../../src/commands/rack.js';
 import { regionCommand } from '../../src/commands/region.js';
+import { planCommand } from '../../src/commands/plan.js';
+import { statusCommand } from '../../src/commands/status.js';
+import { SIDECAR_ENV } from '../../src/config/sidecar.js';
 import { ConfigError } from '../../src/errors.js';
 import { fileFixtures } from '../helpers/file-fixtures.js';
 
@@ -103,4 +106,13 @@ t.test('a row: the meaning, the range of a whole number, the default as a value 
     ].join('\n'),
   );
   t.throws(() => helpRows(Type.Object({ QUIET: Type.String() })), { message: 'QUIET has no description: every setting says what it is for' });
+});
+
+t.test('status and plan help show the declared defaults of the settings they fall back to', async (t) => {
+  const flat = (text: string) => text.replace(/\s+/g, ' ');
+  const declared = (schema: TSchema) => String((schema as { default?: unknown }).default);
+  t.match(flat(statusCommand.help), `SIDECAR_LISTEN_HOST (default ${declared(SIDECAR_ENV.SIDECAR_LISTEN_HOST)})`);
+  t.match(flat(statusCommand.help), `SIDECAR_LISTEN_PORT (default ${declared(SIDECAR_ENV.SIDECAR_LISTEN_PORT)})`);
+  t.match(flat(planCommand.help), `the default is MAAS_URL, else ${declared(RegionEnvSchema.properties.MAAS_URL)}`);
+  t.match(flat(planCommand.help), `default MAAS_ADMIN_USERNAME, else ${declared(RegionEnvSchema.properties.MAAS_ADMIN_USERNAME)}`);
 });
