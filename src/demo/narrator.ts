@@ -4,7 +4,9 @@
  * before that rack's own "registered" line is read). Each line therefore says what must have been
  * told first (facts, and racks by system_id that must have a host name and have been announced);
  * a line waits, with every later line from the same source, until then. A line that waits longer
- * than `holdMs` is told anyway, so nothing is ever lost. Lines settle for `settleMs` first, so
+ * than `holdMs` is told anyway, so nothing is ever lost; the hold is long because a loaded machine
+ * can take seconds between MAAS knowing a rack and that rack's sidecar saying so, and the demo's
+ * summary drains the story anyway. Lines settle for `settleMs` first, so
  * those that happened earlier on another pipe are told before them, and times mostly run forward.
  */
 
@@ -66,7 +68,7 @@ export class Narrator {
   constructor(options: NarratorOptions & { readonly sources: readonly string[] }) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#holdMs = options.holdMs ?? 5_000;
+    this.#holdMs = options.holdMs ?? 30_000;
     this.#settleMs = options.settleMs ?? 300;
     this.#whoWidth = Math.max(...options.sources.map((s) => s.length));
   }
@@ -95,17 +97,20 @@ export class Narrator {
   /** Tells every line that may be told, oldest first; lines still waiting get a timer. */
   flush(): void {
     for (;;) {
-      const next = this.#next(false);
+      const next = this.#next('ready');
       if (!next) break;
       this.#tellNow(next);
     }
     this.#schedule();
   }
 
-  /** Tells everything queued, ready or not (before a summary, or when the story ends). */
+  /**
+   * Tells everything queued (before a summary, or when the story ends): without waiting for lines
+   * to settle, still in causal order where what a line waits for is queued too.
+   */
   drain(): void {
     for (;;) {
-      const next = this.#next(true);
+      const next = this.#next('causal') ?? this.#next('any');
       if (!next) break;
       this.#tellNow(next);
     }
@@ -122,9 +127,16 @@ export class Narrator {
   /** A rack's host name; never its system_id, even when the narrator cannot name it. */
   readonly rackName = (systemId: string): string => this.#hostnames.get(systemId) ?? 'a rack the demo did not start';
 
-  #ready({ line, queuedAt }: Queued): boolean {
-    if (this.#now() - queuedAt >= this.#holdMs) return true;
-    if (this.#now() < line.at + this.#settleMs) return false;
+  /**
+   * May the line be told: 'ready' once it has settled and what it waits for is told (or its hold
+   * ran out); 'causal' once what it waits for is told; 'any' now.
+   */
+  #may({ line, queuedAt }: Queued, mode: 'ready' | 'causal' | 'any'): boolean {
+    if (mode === 'any') return true;
+    if (mode === 'ready') {
+      if (this.#now() - queuedAt >= this.#holdMs) return true;
+      if (this.#now() < line.at + this.#settleMs) return false;
+    }
     if (!(line.after ?? []).every((fact) => this.#told.has(fact))) return false;
     return (line.racks ?? []).every((id) => {
       const hostname = this.#hostnames.get(id);
@@ -133,11 +145,11 @@ export class Narrator {
   }
 
   /** The head, among the sources' heads that may be told, that happened first. */
-  #next(force: boolean): { who: string; queued: Queued } | undefined {
+  #next(mode: 'ready' | 'causal' | 'any'): { who: string; queued: Queued } | undefined {
     let best: { who: string; queued: Queued } | undefined;
     for (const [who, queue] of this.#queues) {
       const head = queue[0];
-      if (!head || (!force && !this.#ready(head))) continue;
+      if (!head || !this.#may(head, mode)) continue;
       if (!best || head.line.at < best.queued.line.at) best = { who, queued: head };
     }
     return best;

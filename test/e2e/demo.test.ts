@@ -265,6 +265,19 @@ t.test('a line waits at most holdMs, and then names no system_id', async (t) => 
   t.same(told(), ['primary a rack the demo did not start']);
 });
 
+t.test('draining tells what a line waits for first, though it happened later, and then whatever still waits', async (t) => {
+  const clock = { ms: 1_000 };
+  const { narrator, told } = narratorAt(clock, 300);
+  t.teardown(() => narrator.close());
+  narrator.learnRack('sys111', 'rack-1');
+  narrator.tell({ who: 'region', at: 900, text: (rack) => `primary ${rack('sys111')}`, racks: ['sys111'] });
+  narrator.tell({ who: 'region', at: 950, text: (rack) => `secondary ${rack('sys999')}`, racks: ['sys999'] });
+  narrator.tell({ who: 'rack-1', at: 990, text: () => 'registered with MAAS', tells: [announced('rack-1')] });
+  t.same(told(), [], 'nothing has settled yet');
+  narrator.drain();
+  t.same(told(), ['registered with MAAS', 'primary rack-1', 'secondary a rack the demo did not start']);
+});
+
 t.test('lines from different processes that arrive out of time order are told in time order', async (t) => {
   const clock = { ms: 1_000 };
   const { narrator, told } = narratorAt(clock, 300);
