@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI lives in the compiled dist/ (run `npm run build` first).
+// Thin launcher: the CLI lives in the bundle in dist/ (run `npm run build` first).
 import { main } from '../dist/cli.js';
 
 process.exitCode = await main(process.argv.slice(2));

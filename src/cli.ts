@@ -1,8 +1,10 @@
 /** `maas-sidecar <command>`: argv → command, --help and --version, --log-format, exit codes 0/1/2. */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EXIT, type Command } from './commands/command.js';
 import { ConfigError } from './errors.js';
 import { LOG_FORMATS, setDefaultLogFormat, type LogFormat } from './telemetry/logger.js';
+import { packageRoot } from './util/package-root.js';
 
 /**
  * The commands, each module imported only when it runs (or prints its --help): `region` and
@@ -87,7 +89,7 @@ function logFormat(flag: string | undefined, env: Readonly<Record<string, string
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 

@@ -1,8 +1,9 @@
 /** A demo child process: our own CLI with its JSON log lines parsed and kept in a log file. */
 import { execa, type ResultPromise } from 'execa';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
 
-const CLI = fileURLToPath(new URL('../../bin/maas-sidecar.js', import.meta.url));
+const CLI = join(packageRoot(import.meta.url), 'bin', 'maas-sidecar.js');
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 

@@ -32,7 +32,7 @@ export interface TlsTransportOptions {
   readonly onClientCertificate?: (leaf: CertificateSummary) => void;
 }
 
-type Undici = typeof import('undici');
+type Undici = typeof import('./undici.js');
 type Agent = InstanceType<Undici['Agent']>;
 
 /**
@@ -43,7 +43,7 @@ export function tlsTransport(files: ClientTlsFiles, logger: Logger, options: Tls
   let undici: Undici | undefined;
   let agent: Agent | undefined;
   const build = async (): Promise<Agent> => {
-    undici ??= await import('undici');
+    undici ??= await import('./undici.js');
     const ca = await loadCaFile(files.ca.variable, files.ca.path);
     const client = files.client === undefined ? undefined : await loadTlsMaterial(files.client);
     const built = new undici.Agent({ connect: { ca, ...(client === undefined ? {} : { cert: client.cert, key: client.key }), rejectUnauthorized: true } });

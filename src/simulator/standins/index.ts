@@ -1,22 +1,25 @@
 /** Writes `maas-region` and `maas-rack` stand-ins into DIR/bin, bound to one simulator instance. */
 import { mkdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { packageRoot } from '../../util/package-root.js';
 import { writeFileAtomic } from '../files.js';
 
 const STANDIN_NAMES = ['maas-region', 'maas-rack'] as const;
 
 /**
- * The stand-ins are this module's siblings, in its own form: compiled JavaScript when the simulator
- * runs built, TypeScript when it runs from source (as under tests), which node runs by stripping
- * the types. So they import each other with `.ts` specifiers, which the build rewrites to `.js`.
+ * The stand-ins run in the simulator's own form: TypeScript from src/ when it runs from source (as
+ * under tests; node strips the types), else the bundle's entry points in dist/ (scripts/build.mjs).
  */
-const EXTENSION = extname(fileURLToPath(import.meta.url));
+const FROM_SOURCE = extname(fileURLToPath(import.meta.url)) === '.ts';
 
 export async function writeStandins(binDir: string, simulatorUrl: string): Promise<void> {
   await mkdir(binDir, { recursive: true });
   for (const name of STANDIN_NAMES) {
-    const entry = new URL(`./${name}${EXTENSION}`, import.meta.url).href;
+    const root = packageRoot(import.meta.url);
+    const entry = pathToFileURL(
+      FROM_SOURCE ? join(root, 'src', 'simulator', 'standins', `${name}.ts`) : join(root, 'dist', 'simulator', 'standins', `${name}.js`),
+    ).href;
     // import() works whether node reads this extensionless file as CommonJS or as ESM.
     const script = [
       `#!${process.execPath}`,

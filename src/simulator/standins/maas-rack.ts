@@ -124,7 +124,7 @@ async function readYaml(path: string): Promise<Record<string, unknown>> {
   try {
     const text = await readFile(path, 'utf8');
     // Its own writing is JSON; a file from elsewhere (MAAS writes block YAML) takes the YAML parser.
-    const parsed: unknown = text.trimStart().startsWith('{') ? JSON.parse(text) : (await import('yaml')).parse(text);
+    const parsed: unknown = text.trimStart().startsWith('{') ? JSON.parse(text) : (await import('./yaml.ts')).parse(text);
     return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
   } catch {
     return {};

@@ -1,0 +1,48 @@
+/**
+ * The bundle (scripts/build.mjs) keeps lazy imports lazy by giving each its own chunk. A CommonJS
+ * package in a chunk of its own exports only `default`, so `(await import('yaml')).parse` would be
+ * undefined in dist/ while it works from src/: lazy imports of packages go through a module of our
+ * own (src/http/undici.ts), unless the package is an ES module.
+ */
+import t from 'tap';
+import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const require = createRequire(join(ROOT, 'package.json'));
+
+async function sources(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => join(e.parentPath, e.name));
+}
+
+/** The package.json of `name`, found as node would from the repository root. */
+async function manifestOf(name: string): Promise<{ type?: string }> {
+  let dir = require.resolve(name).replace(/\/[^/]+$/, '');
+  for (;;) {
+    try {
+      const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { name?: string; type?: string };
+      if (manifest.name === name) return manifest;
+    } catch {
+      // no package.json here: keep going up
+    }
+    dir = dir.replace(/\/[^/]+$/, '');
+  }
+}
+
+t.test('every lazy import() of a package in src/ is of an ES module package', async (t) => {
+  const found: string[] = [];
+  for (const file of await sources(join(ROOT, 'src'))) {
+    const text = await readFile(file, 'utf8');
+    // Not `typeof import('x')`: a type, gone from the bundle.
+    for (const m of text.matchAll(/(?<!typeof )\bimport\(\s*'([^'.][^']*)'\s*\)/g)) {
+      const name = m[1] as string;
+      const at = relative(ROOT, file);
+      found.push(`${at}: ${name}`);
+      t.equal((await manifestOf(name)).type, 'module', `${at} imports '${name}' lazily: it must be an ES module package, or go through a module of our own`);
+    }
+  }
+  t.ok(found.length > 0, `lazy package imports found (${found.join(', ')}): the scan reads the source`);
+});
