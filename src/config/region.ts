@@ -64,7 +64,12 @@ export const RegionEnvSchema = Type.Object({
     maximum: 600,
     description: 'timeout of each MAAS API call; /readyz fails within this + 2 s of MAAS going silent',
   }),
-  SECRET_POLL_MILLISECONDS: IntegerVar({ default: 500, minimum: 50, maximum: 60_000, description: 'how often the secret file is read' }),
+  SECRET_POLL_MILLISECONDS: IntegerVar({
+    default: 500,
+    minimum: 50,
+    maximum: 60_000,
+    description: 'how often the secret file is checked when inotify misses a change (a stat; read only when it changed)',
+  }),
   ...SIDECAR_ENV,
 });
 

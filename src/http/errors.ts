@@ -85,7 +85,6 @@ export function classify(err: unknown, request: FastifyRequest): { status: numbe
   if (e.validation) return { status: 400, reason: validationReason(e, request) };
   const known = e.code === undefined ? undefined : FRAMEWORK_REASONS[e.code];
   if (known) return { status: known[0], reason: known[1] };
-  if (e.code === 'FST_UNDER_PRESSURE') return { status: 503, reason: request.routeOptions.url === '/healthz' ? 'unhealthy' : 'overloaded' };
   // A body that is not JSON: fastify's parser marks the SyntaxError with 400.
   if (err instanceof SyntaxError && e.statusCode === 400) return { status: 400, reason: 'invalid_body' };
   const status = e.statusCode;

@@ -8,7 +8,9 @@
  * which a watch on the old file alone would miss. A change is read after a short settle delay
  * and confirmed by a second read as long again after it. The poll stays as the fallback for
  * what inotify cannot see (network file systems, a directory that does not exist yet), and there
- * a value is confirmed a whole poll later, as before.
+ * a value is confirmed a whole poll later, as before. The poll is a stat: the file is read when
+ * its identity, size or times changed, a value awaits confirmation, or `FULL_READ_MS` passed (a
+ * same-size rewrite within a coarse mtime tick), so an idle region does not read it twice a second.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -42,7 +44,7 @@ export async function readSecretFile(path: string): Promise<SecretReading> {
 async function signature(path: string): Promise<string | undefined> {
   try {
     const s = await stat(path);
-    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+    return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
   } catch {
     return undefined;
   }
@@ -60,6 +62,8 @@ export interface SecretSourceOptions {
 
 /** Enough for a writer's write() calls to land together; far below any poll interval. */
 const SETTLE_MS = 25;
+/** However unchanged the file looks to stat, it is read again this often. */
+const FULL_READ_MS = 60_000;
 
 export class SecretSource {
   #timer: NodeJS.Timeout | undefined;
@@ -68,6 +72,7 @@ export class SecretSource {
   #lastProblem: string | undefined;
   #stopped = false;
   #reading = false;
+  #lastRead = 0;
   /** A change was noticed while a read was in flight: read again soon after it. */
   #changedWhileReading = false;
   /** The file's identity, size and mtime at the last read: an event that leaves them is no change (a read's own atime update). */
@@ -156,14 +161,28 @@ export class SecretSource {
     this.#schedule(this.#settleMs);
   }
 
-  #schedule(ms: number): void {
+  #schedule(ms: number, then: () => Promise<void> = () => this.#read()): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#read(), ms);
+    this.#timer = setTimeout(() => void then(), ms);
     this.#timer.unref();
+  }
+
+  /** The poll: reads only when the file may hold something the last read did not see. */
+  async #poll(): Promise<void> {
+    const now = await signature(this.options.path);
+    if (this.#stopped || this.#reading) return;
+    const settled = this.#candidate === this.#stable && Date.now() - this.#lastRead < FULL_READ_MS;
+    if (now !== undefined && now === this.#seen && settled) {
+      this.#watch();
+      this.#schedule(this.options.pollMs, () => this.#poll());
+      return;
+    }
+    await this.#read();
   }
 
   async #read(): Promise<void> {
     this.#reading = true;
+    this.#lastRead = Date.now();
     this.#changedWhileReading = false;
     this.#seen = await signature(this.options.path);
     const reading = await readSecretFile(this.options.path);
@@ -197,6 +216,7 @@ export class SecretSource {
     this.#watch();
     // With inotify watching, a quiet settle delay is as good as a poll: any write in between
     // would have been seen. Without it, confirm a poll later, as before.
-    this.#schedule(unconfirmed && this.watching ? this.#settleMs : this.options.pollMs);
+    if (!unconfirmed) this.#schedule(this.options.pollMs, () => this.#poll());
+    else this.#schedule(this.watching ? this.#settleMs : this.options.pollMs);
   }
 }

@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import { ErrorSchema } from '../../src/protocol/v1.js';
 import { buildServer } from '../../src/http/server.js';
 import { memoryLogger } from '../helpers/silent-logger.js';
+import { waitFor } from '../helpers/wait.js';
 import { auth, buildRegionApp } from '../helpers/region-app.js';
 
 /** Text that must never come back: it marks what the client sent. */
@@ -140,4 +141,25 @@ t.test('a failing liveness check makes /healthz 503 {error, reason: unhealthy}',
   const r = await app.inject({ method: 'GET', url: '/healthz' });
   t.equal(r.statusCode, 503);
   t.same(r.json(), { error: 'service unavailable', reason: 'unhealthy' });
+});
+
+t.test('a stalled event loop: other routes answer 503 overloaded and /healthz 503 unhealthy, until a tick runs on time', async (t) => {
+  const Fastify = (await import('fastify')).default;
+  const { healthPlugin } = await import('../../src/http/health.js');
+  const app = Fastify();
+  // Sampled every 200 ms, a lag over 100 ms counts: a 500 ms stall shows at the first tick after it.
+  await app.register(healthPlugin, { liveness: () => undefined, readiness: {}, lag: { maxMs: 100, sampleMs: 200 } });
+  app.get('/x', async () => 'x');
+  t.teardown(() => app.close());
+  await app.ready();
+  t.equal((await app.inject({ method: 'GET', url: '/x' })).statusCode, 200, 'before the stall');
+  const stallUntil = performance.now() + 500;
+  while (performance.now() < stallUntil); // the stall itself: synchronous work holding the loop
+  // Expired timers run in due order: the lag monitor's tick, due during the stall, runs before this one.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const [route, health] = await Promise.all([app.inject({ method: 'GET', url: '/x' }), app.inject({ method: 'GET', url: '/healthz' })]);
+  t.same([route.statusCode, route.json()], [503, { error: 'service unavailable', reason: 'overloaded' }]);
+  t.same([health.statusCode, health.json()], [503, { error: 'service unavailable', reason: 'unhealthy' }]);
+  await waitFor(async () => (await app.inject({ method: 'GET', url: '/healthz' })).statusCode === 200, { what: '/healthz alive again' });
+  t.equal((await app.inject({ method: 'GET', url: '/x' })).statusCode, 200, 'after a tick on time');
 });

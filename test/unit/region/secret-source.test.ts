@@ -132,6 +132,34 @@ t.test('a directory that appears later is found by the poll, then watched', asyn
   t.ok(source.watching, 'watched once the directory exists');
 });
 
+t.test('an unchanged file is checked by a stat each poll, not read: reads happen when it changes', async (t) => {
+  const counts = { stats: 0, reads: 0 };
+  const fsPromises = await import('node:fs/promises');
+  const readFile = await import('../../../src/util/read-file.js');
+  const { SecretSource: Counted } = await t.mockImport<typeof import('../../../src/region/secret-source.js')>('../../../src/region/secret-source.js', {
+    'node:fs/promises': { ...fsPromises, stat: (...args: Parameters<typeof fsPromises.stat>) => (counts.stats++, fsPromises.stat(...args)) },
+    '../../../src/util/read-file.js': {
+      ...readFile,
+      readBoundedFile: (...args: Parameters<typeof readFile.readBoundedFile>) => (counts.reads++, readFile.readBoundedFile(...args)),
+    },
+  });
+  const d = await dir(t);
+  const path = join(d, 'secret');
+  await writeFile(path, 'ab'.repeat(16));
+  const seen: string[] = [];
+  const source = new Counted({ path, pollMs: 5, logger: memoryLogger().logger, onStable: (s) => seen.push(s) });
+  t.teardown(() => source.stop());
+  source.start();
+  await waitFor(() => seen.length === 1, { what: 'first secret' });
+  const readsWhenStable = counts.reads;
+  const statsWhenStable = counts.stats;
+  await waitFor(() => counts.stats >= statsWhenStable + 40, { what: '40 polls' });
+  t.equal(counts.reads, readsWhenStable, 'forty polls of an unchanged file read it no more');
+  await writeFile(path, 'cd'.repeat(16));
+  await waitFor(() => seen.length === 2, { what: 'the new secret' });
+  t.ok(counts.reads >= readsWhenStable + 2, 'a change is read, and read again to confirm it');
+});
+
 t.test('publication: generation changes with url or secret, waiters wake on change', async (t) => {
   const p = new Publication();
   t.ok(p.publish('http://r/MAAS', 'ab'.repeat(16)));
