@@ -1,8 +1,8 @@
 // Shared helpers for the benchmarks: real processes on loopback, the simulator, medians and spread.
 // Plain ESM (no build step of its own); the sidecars are run from bin/ (dist/, built by `npm run bench`).
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { freePort } from '../src/demo/ports.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,13 +65,8 @@ export async function until(probe, what, timeoutMs = 60_000, everyMs = 2) {
   }
 }
 
-export async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
+// The demo's: never the same port twice (two children handed one port would race for it).
+export { freePort };
 
 export async function tempDir(prefix = 'maas-bench-') {
   return mkdtemp(join(tmpdir(), prefix));
@@ -120,8 +115,11 @@ export async function regionEnv(sim, dir, extra = {}) {
 export async function rackEnv(sim, dir, hostname, regionPort, extra = {}) {
   const rackDir = join(dir, `rack-${hostname}`);
   await mkdir(rackDir, { recursive: true });
-  await writeFile(join(dir, 'token'), `${TOKEN}\n`, { mode: 0o600 });
+  // Racks share `dir`'s token file, and a rack started a moment ago may be reading it: replace it
+  // whole (a truncating write let a rack read it empty and exit on a config error).
   const port = await freePort();
+  await writeFile(join(dir, `token.${port}`), `${TOKEN}\n`, { mode: 0o600 });
+  await rename(join(dir, `token.${port}`), join(dir, 'token'));
   return {
     port,
     rackDir,

@@ -15,9 +15,9 @@ import { cpus, totalmem, type as osType, release } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import {
-  CLI_ROOT,
   cleanup,
   cpuSeconds,
+  freePort,
   loadAverage,
   metricSum,
   ok,
@@ -109,6 +109,7 @@ async function startup() {
   const dir = await tempDir();
   const sim = await simulator(join(dir, 'sim'), { node: NODE });
   const bare = [];
+  const floor = [];
   const region = [];
   const rack = [];
   try {
@@ -116,10 +117,14 @@ async function startup() {
       const t0 = performance.now();
       spawnSync(NODE, ['-e', '0']);
       bare.push(performance.now() - t0);
+      floor.push((await stackFloor()).startMs);
       const r = await regionEnv(sim, join(dir, `r${i}`), { LOG_LEVEL: 'warn' });
       const regionProc = start(['region'], { node: NODE, env: r.env });
       await until(() => ok(`http://127.0.0.1:${r.port}/healthz`), 'region /healthz', 60_000, 1);
       region.push(performance.now() - regionProc.startedAt);
+      // The rack starts once the region has bootstrapped: else it shares the cores with the
+      // region's maas-region runs, and the figure says more about them than about its own start.
+      await until(() => ok(`http://127.0.0.1:${r.port}/readyz`), 'region ready', 60_000, 10);
       const k = await rackEnv(sim, join(dir, `k${i}`), `bench-start-${i}`, r.port);
       const rackProc = start(['rack'], { node: NODE, env: k.env });
       await until(() => ok(`http://127.0.0.1:${k.port}/healthz`), 'rack /healthz', 60_000, 1);
@@ -131,7 +136,33 @@ async function startup() {
     await sim.proc.stop();
     await cleanup(dir);
   }
-  return { bare: stats(bare), region: stats(region), rack: stats(rack) };
+  return { bare: stats(bare), stackFloor: stats(floor), region: stats(region), rack: stats(rack) };
+}
+
+// The floor under the start-up figures: the stack the sidecars are built on (fastify, pino,
+// prom-client with its default metrics) serving /healthz and nothing else, started the same way.
+const STACK_FLOOR = `
+import Fastify from 'fastify';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+collectDefaultMetrics({ register: new Registry() });
+const app = Fastify({ logger: { level: 'warn' } });
+app.get('/healthz', async () => ({ status: 'ok' }));
+await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) });
+`;
+
+/** Its start → /healthz 200; with `settleMs`, also its RSS that long after (as the sidecars' is taken). */
+async function stackFloor(settleMs) {
+  const port = await freePort();
+  const proc = start([STACK_FLOOR], { node: NODE, cli: '-e', nodeArgs: ['--input-type=module'], env: { PORT: String(port) } });
+  try {
+    await until(() => ok(`http://127.0.0.1:${port}/healthz`), 'bare stack /healthz', 60_000, 1);
+    const startMs = performance.now() - proc.startedAt;
+    if (settleMs === undefined) return { startMs };
+    await new Promise((r) => setTimeout(r, settleMs));
+    return { startMs, rssMiB: (await rssBytes(proc.child.pid)) / 2 ** 20 };
+  } finally {
+    await proc.stop();
+  }
 }
 
 // 3. RSS after converging (region and one rack), and bare node's for scale.
@@ -139,6 +170,7 @@ async function rss() {
   const region = [];
   const rack = [];
   const bare = [];
+  const floor = [];
   for (let i = 0; i < RUNS; i++) {
     const s = await stack({ racks: 1, regionExtra: { LOG_LEVEL: 'warn' } });
     try {
@@ -153,9 +185,10 @@ async function rss() {
     }
     const b = spawnSync(NODE, ['-e', 'setTimeout(() => console.log(process.memoryUsage().rss), 500)'], { encoding: 'utf8' });
     bare.push(Number(b.stdout) / 2 ** 20);
-    log('rss', i + 1, '/', RUNS, region.at(-1).toFixed(1), rack.at(-1).toFixed(1), bare.at(-1).toFixed(1));
+    floor.push((await stackFloor(2_000)).rssMiB);
+    log('rss', i + 1, '/', RUNS, region.at(-1).toFixed(1), rack.at(-1).toFixed(1), bare.at(-1).toFixed(1), floor.at(-1).toFixed(1));
   }
-  return { region: stats(region), rack: stats(rack), bareNode: stats(bare) };
+  return { region: stats(region), rack: stats(rack), bareNode: stats(bare), stackFloor: stats(floor) };
 }
 
 const BARE_FASTIFY = `
@@ -206,7 +239,22 @@ async function rotation(racks) {
       `${racks} racks ready`,
       300_000,
       50,
-    );
+    ).catch(async (err) => {
+      // Say which racks, and why: their /readyz answers and the first one's last log lines.
+      const answers = await Promise.all(
+        s.racks.map(async (r) =>
+          fetch(`http://127.0.0.1:${r.port}/readyz`).then(
+            (a) => a.text(),
+            (e) => e.message,
+          ),
+        ),
+      );
+      const late = s.racks.flatMap((r, i) => (/"ok"/.test(answers[i]) ? [] : [`${r.env.RACK_HOSTNAME}: ${answers[i]}`]));
+      const first = s.racks.find((r) => !/"ok"/.test(answers[s.racks.indexOf(r)]));
+      throw new Error(
+        `${err.message}; not ready:\n${late.join('\n')}\n${first?.env.RACK_HOSTNAME} log:\n${first?.proc.log().split('\n').slice(-20).join('\n')}\n${first?.proc.stderr()}`,
+      );
+    });
     return await repeat(`rotation @${racks} racks`, RUNS, async () => {
       const startedAt = performance.now();
       await s.sim.control('POST', 'region/rotate-secret');
@@ -332,7 +380,12 @@ async function realMaas() {
         .filter(Boolean)
         .map((m) => [m[1], m[2]]),
     );
-  const { ApiKey } = await import(join(CLI_ROOT, 'dist', 'maas', 'api-key.js'));
+  // OAuth 1.0 PLAINTEXT, as MAAS's own CLI signs: the key is consumer:token:secret.
+  const authorization = (apikey) => {
+    const [consumer, token, secret] = apikey.split(':');
+    const nonce = Math.random().toString(36).slice(2);
+    return `OAuth oauth_version="1.0", oauth_signature_method="PLAINTEXT", oauth_consumer_key="${consumer}", oauth_token="${token}", oauth_signature="&${secret}", oauth_nonce="${nonce}", oauth_timestamp="${Math.floor(Date.now() / 1000)}"`;
+  };
   const total = [];
   const maasShare = [];
   // PostgreSQL stays up for whoever started it; the bench stops it only if it started it.
@@ -343,11 +396,10 @@ async function realMaas() {
       const port = new URL(up.url).port;
       const dir = await tempDir();
       try {
-        const key = ApiKey.parse(up.apikey);
         const api = async (method, path, form) => {
           const answer = await fetch(`${up.url}/api/2.0/${path}`, {
             method,
-            headers: { authorization: key.authorizationHeader(), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+            headers: { authorization: authorization(up.apikey), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
             ...(form ? { body: new URLSearchParams(form).toString() } : {}),
           });
           if (!answer.ok) throw new Error(`real MAAS ${method} ${path}: ${answer.status} ${await answer.text()}`);
@@ -446,7 +498,7 @@ const rows = [
   [
     'process start → /healthz 200, region',
     '≤ 2.5× `node -e 0`',
-    `${spread(f.startup.region)} = ×${(f.startup.region.median / f.startup.bare.median).toFixed(1)} (node -e 0: ${ms(f.startup.bare.median)})`,
+    `${spread(f.startup.region)} = ×${(f.startup.region.median / f.startup.bare.median).toFixed(1)} (node -e 0: ${ms(f.startup.bare.median)}; fastify, pino and prom-client alone: ${ms(f.startup.stackFloor.median)} = ×${(f.startup.stackFloor.median / f.startup.bare.median).toFixed(1)})`,
     f.startup.region.median / f.startup.bare.median <= 2.5,
   ],
   [
@@ -458,7 +510,7 @@ const rows = [
   [
     'RSS after converging, region',
     '≤ 70 MB',
-    `${spread(f.rss.region, (v) => `${v.toFixed(0)} MB`)} (bare node ${f.rss.bareNode.median.toFixed(0)} MB)`,
+    `${spread(f.rss.region, (v) => `${v.toFixed(0)} MB`)} (bare node ${f.rss.bareNode.median.toFixed(0)} MB; fastify, pino and prom-client alone ${f.rss.stackFloor.median.toFixed(0)} MB)`,
     f.rss.region.median <= 70,
   ],
   ['RSS after converging, rack', '≤ 70 MB', spread(f.rss.rack, (v) => `${v.toFixed(0)} MB`), f.rss.rack.median <= 70],
