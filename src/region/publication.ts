@@ -1,6 +1,11 @@
 /**
  * What the region sidecar publishes to racks: the region URL and secret under a generation that
  * changes with either. Long-pollers wait here and are woken by any change.
+ *
+ * A new publication wakes its waiters spread over at most `SPREAD_MS` (one at once, the rest
+ * `SPREAD_STEP_MS` apart or closer): every rack answered at once would run `maas-rack register` in
+ * the same instant, and every restarted rackd hit the region's RPC handshake together. One rack
+ * is told at once; 50 over a second.
  */
 import { createHash } from 'node:crypto';
 
@@ -10,6 +15,10 @@ export interface Published {
   readonly generation: string;
   readonly since: number;
 }
+
+/** How far apart waiters are woken by a new publication, and the longest the last one waits. */
+export const SPREAD_STEP_MS = 20;
+export const SPREAD_MS = 1_000;
 
 export class Publication {
   #current: Published | undefined;
@@ -30,7 +39,13 @@ export class Publication {
     const generation = createHash('sha256').update(`${url}\n${secret}`).digest('hex').slice(0, 16);
     if (this.#current?.generation === generation) return false;
     this.#current = { url, secret, generation, since: this.#now() };
-    for (const wake of [...this.#waiters]) wake();
+    const waiters = [...this.#waiters];
+    const step = Math.min(SPREAD_STEP_MS, SPREAD_MS / waiters.length);
+    waiters.forEach((wake, i) => {
+      if (i === 0) return wake();
+      // Unref'd: a waiter still to be woken holds nothing open, and wakeAll() ends it at shutdown.
+      setTimeout(wake, i * step).unref();
+    });
     return true;
   }
 
@@ -51,7 +66,7 @@ export class Publication {
     });
   }
 
-  /** Wakes every long-poller (readiness changed, or shutdown). */
+  /** Wakes every long-poller at once (readiness changed, or shutdown). */
   wakeAll(): void {
     for (const wake of [...this.#waiters]) wake();
   }

@@ -75,7 +75,7 @@ export class SecretSource {
   #lastRead = 0;
   /** A change was noticed while a read was in flight: read again soon after it. */
   #changedWhileReading = false;
-  /** The file's identity, size and mtime at the last read: an event that leaves them is no change (a read's own atime update). */
+  /** The file's identity, size and times at the last read: an event that leaves them is no change (a read's own atime update). */
   #seen: string | undefined;
   #dirWatcher: FSWatcher | undefined;
   #fileWatcher: FSWatcher | undefined;

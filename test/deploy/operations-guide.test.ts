@@ -37,6 +37,7 @@ import * as maasTypes from '../../src/maas/types.js';
 import { REGION_ENV_HELP, RegionEnvSchema } from '../../src/config/region.js';
 import { RACK_ENV_HELP, RackEnvSchema } from '../../src/config/rack.js';
 import { REACHABILITY_INTERVAL_MS } from '../../src/region/reachability.js';
+import { SPREAD_MS, SPREAD_STEP_MS } from '../../src/region/publication.js';
 import { SIMULATED_VERSION } from '../../src/simulator/api/region.js';
 import { statusCommand } from '../../src/commands/status.js';
 import {
@@ -452,6 +453,8 @@ t.test("the numbers and paths the guide gives are the code's and the manifests'"
   t.match(FLAT, '(within `WATCH_WAIT_SECONDS`, 30 s by default)');
   t.equal(defaultOf(RackEnvSchema.properties.WATCH_WAIT_SECONDS), 30);
   t.equal(envValue(rackSidecar, 'WATCH_WAIT_SECONDS'), undefined, 'the default applies');
+  t.match(FLAT, 'over at most a second, one at once and the rest 20 ms apart');
+  t.same([SPREAD_MS, SPREAD_STEP_MS], [1_000, 20], 'how a new secret is spread over the racks, as the guide says');
   t.match(FLAT, 'calling it every 2 s for its `region` readiness check');
   t.equal(REACHABILITY_INTERVAL_MS, 2_000);
   t.match(FLAT, '`maxUnavailable: 1`');

@@ -171,3 +171,22 @@ t.test('publication: generation changes with url or secret, waiters wake on chan
   t.not(p.current?.generation, first);
   t.ok(p.publish('http://other/MAAS', 'cd'.repeat(16)), 'a new URL is a new generation');
 });
+
+t.test('a new publication wakes one waiter at once and spreads the rest; wakeAll wakes all at once', async (t) => {
+  const publication = new Publication();
+  publication.publish('http://region', 'ab'.repeat(16));
+  const woken: number[] = [];
+  const waits = Array.from({ length: 5 }, (_, i) => publication.nextChange(60_000).then(() => woken.push(i)));
+  publication.publish('http://region', 'cd'.repeat(16));
+  await Promise.resolve();
+  t.same(woken, [0], 'the first waiter at once, the others not in the same instant');
+  await Promise.all(waits);
+  t.same(woken, [0, 1, 2, 3, 4], 'then every one, in the order they came');
+
+  const more = Array.from({ length: 5 }, () => publication.nextChange(60_000));
+  let ended = 0;
+  for (const wait of more) void wait.then(() => ended++);
+  publication.wakeAll();
+  await Promise.resolve();
+  t.equal(ended, 5, 'wakeAll (readiness, shutdown) wakes every waiter at once');
+});
