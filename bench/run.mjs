@@ -277,6 +277,7 @@ async function rotation(racks) {
 async function watchers(count) {
   const values = [];
   const before = [];
+  const after = [];
   for (let run = 0; run < RUNS; run++) {
     const s = await stack({ racks: 0, regionExtra: { LOG_LEVEL: 'warn' } });
     const stop = new AbortController();
@@ -306,15 +307,18 @@ async function watchers(count) {
         await until(async () => seen.every((e) => e === next), `${count} watchers saw the rotation`, 120_000, 20);
       }
       values.push((await rssBytes(s.regionProc.child.pid)) / 2 ** 20);
-      log('watchers', run + 1, '/', RUNS, before.at(-1).toFixed(1), values.at(-1).toFixed(1));
       stop.abort();
       await Promise.allSettled(loops);
+      // Is it returned? The region once every watcher has gone, after a quiet while for its GC.
+      await new Promise((r) => setTimeout(r, 10_000));
+      after.push((await rssBytes(s.regionProc.child.pid)) / 2 ** 20);
+      log('watchers', run + 1, '/', RUNS, before.at(-1).toFixed(1), values.at(-1).toFixed(1), after.at(-1).toFixed(1));
     } finally {
       stop.abort();
       await s.stop();
     }
   }
-  return { count, rssMiB: stats(values), rssBeforeMiB: stats(before) };
+  return { count, rssMiB: stats(values), rssBeforeMiB: stats(before), rssAfterMiB: stats(after) };
 }
 
 // 7. A converged region: MAAS reads and writes of one pass, then what the region and one rack
@@ -524,7 +528,7 @@ const rows = [
   [
     `${f.watchers.count} long-poll watchers, after 5 rotations: region RSS`,
     '≤ 150 MB',
-    `${spread(f.watchers.rssMiB, mb)} (${mb(f.watchers.rssBeforeMiB.median)} before the watchers)`,
+    `${spread(f.watchers.rssMiB, mb)} (${mb(f.watchers.rssBeforeMiB.median)} before the watchers, ${mb(f.watchers.rssAfterMiB.median)} 10 s after they left)`,
     f.watchers.rssMiB.median <= 150,
   ],
   [
