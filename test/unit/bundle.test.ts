@@ -8,7 +8,8 @@ import t from 'tap';
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { packageRoot } from '../../src/util/package-root.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const require = createRequire(join(ROOT, 'package.json'));
@@ -18,18 +19,10 @@ async function sources(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => join(e.parentPath, e.name));
 }
 
-/** The package.json of `name`, found as node would from the repository root. */
+/** The package.json node reads for `name`'s entry point: the nearest above it decides ES module or CommonJS. */
 async function manifestOf(name: string): Promise<{ type?: string }> {
-  let dir = require.resolve(name).replace(/\/[^/]+$/, '');
-  for (;;) {
-    try {
-      const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { name?: string; type?: string };
-      if (manifest.name === name) return manifest;
-    } catch {
-      // no package.json here: keep going up
-    }
-    dir = dir.replace(/\/[^/]+$/, '');
-  }
+  const entry = pathToFileURL(require.resolve(name)).href;
+  return JSON.parse(await readFile(join(packageRoot(entry), 'package.json'), 'utf8')) as { type?: string };
 }
 
 t.test('every lazy import() of a package in src/ is of an ES module package', async (t) => {
