@@ -14,6 +14,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, type as osType, release } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { Agent } from 'undici';
 import {
   cleanup,
   cpuSeconds,
@@ -281,6 +282,9 @@ async function watchers(count) {
   for (let run = 0; run < RUNS; run++) {
     const s = await stack({ racks: 0, regionExtra: { LOG_LEVEL: 'warn' } });
     const stop = new AbortController();
+    // The watchers' own connections: closed when they leave, as racks that go away close theirs
+    // (the global pool would keep a thousand idle keep-alive connections to the region open).
+    const agent = new Agent();
     const port = s.region.port;
     const etag = async () => {
       const answer = await v1(port, 'region');
@@ -292,7 +296,9 @@ async function watchers(count) {
       before.push((await rssBytes(s.regionProc.child.pid)) / 2 ** 20);
       const watch = async (i) => {
         while (!stop.signal.aborted) {
-          const answer = await v1(port, 'region?wait=60', { headers: { 'if-none-match': seen[i] }, signal: stop.signal }).catch(() => undefined);
+          const answer = await v1(port, 'region?wait=60', { headers: { 'if-none-match': seen[i] }, signal: stop.signal, dispatcher: agent }).catch(
+            () => undefined,
+          );
           if (!answer) continue;
           await answer.arrayBuffer().catch(() => undefined);
           if (answer.status === 200) seen[i] = answer.headers.get('etag');
@@ -309,12 +315,14 @@ async function watchers(count) {
       values.push((await rssBytes(s.regionProc.child.pid)) / 2 ** 20);
       stop.abort();
       await Promise.allSettled(loops);
+      await agent.destroy();
       // Is it returned? The region once every watcher has gone, after a quiet while for its GC.
       await new Promise((r) => setTimeout(r, 10_000));
       after.push((await rssBytes(s.regionProc.child.pid)) / 2 ** 20);
       log('watchers', run + 1, '/', RUNS, before.at(-1).toFixed(1), values.at(-1).toFixed(1), after.at(-1).toFixed(1));
     } finally {
       stop.abort();
+      if (!agent.destroyed) await agent.destroy();
       await s.stop();
     }
   }

@@ -89,14 +89,23 @@ export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Pro
     async (request, reply) => {
       const condition = parseIfNoneMatch(request.headers['if-none-match']);
       const deadline = Date.now() + Number(request.query.wait ?? 0) * 1000;
+      // A client that hangs up ends its wait: else its request, reply and socket stay parked
+      // until the deadline, and a thousand racks restarting would hold a thousand of each.
+      const gone = new AbortController();
+      const hungUp = (): void => gone.abort();
+      reply.raw.once('close', hungUp);
       // Long-poll: answer as soon as there is something the client does not have (or the region
       // becomes ready), or at the deadline. The check and the wait run in the same tick.
-      for (;;) {
-        const current = deps.publication.current;
-        const fresh = current !== undefined && deps.notReadyReason() === undefined && !matchesCurrent(condition, current.generation);
-        const remaining = deadline - Date.now();
-        if (fresh || remaining <= 0 || deps.closing.aborted) break;
-        await deps.publication.nextChange(remaining);
+      try {
+        for (;;) {
+          const current = deps.publication.current;
+          const fresh = current !== undefined && deps.notReadyReason() === undefined && !matchesCurrent(condition, current.generation);
+          const remaining = deadline - Date.now();
+          if (fresh || remaining <= 0 || deps.closing.aborted || gone.signal.aborted) break;
+          await deps.publication.nextChange(remaining, gone.signal);
+        }
+      } finally {
+        reply.raw.off('close', hungUp);
       }
       const current = deps.publication.current;
       const reason = deps.notReadyReason();

@@ -49,20 +49,30 @@ export class Publication {
     return true;
   }
 
+  /** How many long-polls wait here now. */
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
   /**
-   * Resolves at the next publish or wakeAll(), or after `timeoutMs`. Callers check their
-   * condition first and then wait, in the same tick, so no event can slip in between. It takes no
-   * signal: one shared shutdown signal would collect a listener per waiter (wakeAll ends them all).
+   * Resolves at the next publish or wakeAll(), after `timeoutMs`, or when `gone` aborts (the
+   * client hung up: its request, reply and socket are let go now, not at the end of its wait).
+   * Callers check their condition first and then wait, in the same tick, so no event can slip in
+   * between. `gone` is the request's own: one shared shutdown signal would collect a listener per
+   * waiter (wakeAll ends them all).
    */
-  nextChange(timeoutMs: number): Promise<void> {
+  nextChange(timeoutMs: number, gone?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
+      if (gone?.aborted) return resolve();
       const done = () => {
         clearTimeout(timer);
         this.#waiters.delete(done);
+        gone?.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
       this.#waiters.add(done);
+      gone?.addEventListener('abort', done, { once: true });
     });
   }
 

@@ -1,6 +1,8 @@
 /** Many open long-polls share one wake-up path: no MaxListenersExceededWarning, nothing left behind. */
 import t from 'tap';
 import { getEventListeners } from 'node:events';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { auth, buildRegionApp } from '../helpers/region-app.js';
 import { waitFor } from '../helpers/wait.js';
 import { scaled } from '../helpers/time.js';
@@ -49,4 +51,25 @@ t.test('shutting down ends every open long-poll at once', async (t) => {
     answers.every((r) => r.statusCode === 304),
     'each answered 304 (nothing changed)',
   );
+});
+
+t.test('a watcher that hangs up ends its long-poll at once: nothing of it stays parked until the wait runs out', async (t) => {
+  const { app, publication } = await buildRegionApp(t);
+  publication.publish('http://region/MAAS', 'ab'.repeat(16));
+  const etag = `"${publication.current?.generation}"`;
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const requests = Array.from({ length: 20 }, () => {
+    const req = request({ host: '127.0.0.1', port, path: '/v1/region?wait=60', headers: { ...auth, 'if-none-match': etag } });
+    req.on('error', () => undefined); // destroyed below, on purpose
+    req.end();
+    return req;
+  });
+  await waitFor(() => publication.waiting === requests.length, { timeoutMs: scaled(10_000), what: 'every long-poll parked' });
+  for (const req of requests) req.destroy();
+  await waitFor(() => publication.waiting === 0, { timeoutMs: scaled(10_000), what: 'every long-poll let go' });
+  t.equal(publication.waiting, 0, 'no waiter left from the clients that hung up');
+  const connections = () => new Promise<number>((resolve, reject) => app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  await waitFor(async () => (await connections()) === 0, { timeoutMs: scaled(10_000), what: 'every connection closed' });
+  t.pass('and no connection held open');
 });
