@@ -27,7 +27,7 @@ import { decide, isUnhealthy } from './decide.js';
  * (`wait=0`) at most this far apart: a region sidecar that comes back is noticed within about a
  * second, not after a long-poll holding the current ETag runs out (WATCH_WAIT_SECONDS).
  */
-const PROBE_BACKOFF = { initialMs: 250, maxMs: 1_000 };
+const PROBE_BACKOFF = { initialMs: 100, maxMs: 1_000 };
 const CONFIRM_POLL_MS = 250;
 
 export class RackSidecar {
@@ -159,8 +159,12 @@ export class RackSidecar {
     try {
       while (!signal.aborted) {
         let failures = 0;
+        let waitSeconds = 0;
         const result = await retry(
-          () => this.#client.watch(this.#region?.generation, this.#regionReachable ? this.config.watchWaitSeconds : 0, signal),
+          () => {
+            waitSeconds = this.#regionReachable ? this.config.watchWaitSeconds : 0;
+            return this.#client.watch(this.#region?.generation, waitSeconds, signal);
+          },
           {
             backoff: PROBE_BACKOFF,
             onRetry: ({ attempt, retryInMs, err }) => {
@@ -190,7 +194,10 @@ export class RackSidecar {
         } else if (result.kind === 'notReady') {
           if (lastNotReady !== result.reason) log.info({ reason: result.reason }, 'region not ready');
           lastNotReady = result.reason;
-          await sleep(1_000, signal);
+          // A short probe's "not ready" is followed at once by a long-poll, which the region ends
+          // the moment it is ready; only a long-poll's "not ready" (its wait ran out, or a region
+          // that does not wait) waits a second before asking again.
+          if (waitSeconds > 0) await sleep(1_000, signal);
         }
       }
     } catch (err) {
