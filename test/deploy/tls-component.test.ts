@@ -1,7 +1,8 @@
 /**
- * The `tls` component: every overlay with it renders; the objects Kubernetes knows pass its API
- * schemas strictly; the cert-manager objects (no schema package here) are checked field by field
- * for what the sidecars rely on; the env the sidecars get is theirs, points into the mounted
+ * The `tls` component: every overlay with it renders; every object passes its schema (the objects
+ * Kubernetes knows strictly, the cert-manager ones by @kubernetes-models/cert-manager, whose schema
+ * has no word on unknown fields, so the Certificates' spec fields are listed here too) and is
+ * checked for what the sidecars rely on; the env the sidecars get is theirs, points into the mounted
  * Secrets, and names a host the certificate holds; racks see the CA and never the region's key.
  * Moving the namespace, above the component or below it, keeps the host racks ask and the
  * certificate's names in step: neither names a namespace.
@@ -16,9 +17,9 @@ import { envOf, find, known, podSpec, regionHostProblems, renderMoved, secretOf 
 for (const overlay of OVERLAYS) {
   const objects = renderKustomization({ resources: [`deploy/overlays/${overlay}`], components: ['deploy/components/tls'] });
 
-  t.test(`${overlay} + tls: the objects Kubernetes knows pass its schemas`, async (t) => {
-    for (const object of objects.filter((o) => !o.apiVersion.startsWith('cert-manager.io/')))
-      t.same(await checkObject(object), [], `${object.kind}/${object.metadata.name}`);
+  t.test(`${overlay} + tls: every object passes its schema, the cert-manager ones included`, async (t) => {
+    t.ok(objects.filter((o) => o.apiVersion === 'cert-manager.io/v1').length >= 4, 'the Issuers and Certificates are among them');
+    for (const object of objects) t.same(await checkObject(object), [], `${object.kind}/${object.metadata.name}`);
   });
 
   t.test(`${overlay} + tls: a private CA issues the region sidecar's certificate`, async (t) => {
@@ -40,7 +41,8 @@ for (const overlay of OVERLAYS) {
     t.equal(server.issuerRef.name, 'maas-sidecar-ca');
     t.ok(server.usages.includes('server auth'));
     t.equal(server.privateKey.rotationPolicy, 'Always', 'a new key at each renewal');
-    // Every issuerRef names an Issuer of this rendering, and every field is one cert-manager v1 has.
+    // Every issuerRef names an Issuer of this rendering, and every field is one cert-manager v1 has
+    // (the schema lets an unknown field through: a misspelt `renewBefor` would pass it).
     for (const c of certificates) {
       const spec = c.spec as Record<string, unknown> & { issuerRef: { name: string } };
       t.ok(find(objects, 'Issuer', spec.issuerRef.name), `${c.metadata.name}: its issuer exists`);
@@ -130,4 +132,34 @@ t.test('the host check is live: a URL or a certificate name into another namespa
   const renamed = structuredClone(objects);
   (find(renamed, 'Certificate', 'maas-region-sidecar-tls')!.spec as { dnsNames: string[] }).dnsNames = ['maas-region-sidecar', 'maas-region-sidecar.maas.svc'];
   t.same(regionHostProblems(renamed), ['maas-region-sidecar.maas.svc points into namespace maas, not maas-lab']);
+});
+
+t.test('the cert-manager schema check is live: a wrong type or a missing required field is a problem', async (t) => {
+  const objects = renderKustomization({ resources: [`deploy/overlays/${OVERLAYS[0]}`], components: ['deploy/components/tls'] });
+  const broken = (kind: string, name: string, change: (spec: Record<string, unknown>) => void) => {
+    const object = structuredClone(find(objects, kind, name)!);
+    change(object.spec as Record<string, unknown>);
+    return checkObject(object);
+  };
+  t.same(await checkObject(find(objects, 'Certificate', 'maas-sidecar-ca')!), [], 'as rendered, the CA certificate passes');
+  t.match(
+    await broken('Certificate', 'maas-sidecar-ca', (spec) => (spec.isCA = 'yes')),
+    [/^Certificate\/maas-sidecar-ca: .*isCA must be boolean/],
+    'isCA: "yes"',
+  );
+  t.match(
+    await broken('Certificate', 'maas-region-sidecar-tls', (spec) => delete spec.issuerRef),
+    [/^Certificate\/maas-region-sidecar-tls: .*issuerRef/],
+    'no issuerRef',
+  );
+  t.match(
+    await broken('Certificate', 'maas-region-sidecar-tls', (spec) => (spec.dnsNames = 'maas-region-sidecar')),
+    [/^Certificate\/maas-region-sidecar-tls: .*dnsNames must be array/],
+    'dnsNames as a string',
+  );
+  t.match(
+    await broken('Issuer', 'maas-sidecar-ca', (spec) => (spec.ca = { secretName: 42 })),
+    [/^Issuer\/maas-sidecar-ca: .*secretName must be string/],
+    'an Issuer is checked too',
+  );
 });

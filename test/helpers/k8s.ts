@@ -36,8 +36,10 @@ export function unknownFields(original: unknown, roundTripped: unknown, path = '
   });
 }
 
+/** Custom resources' models (their schemas do not reject unknown fields; the typed round trip below is for built-in kinds only). */
 const CRD_MODELS: Record<string, string> = {
   'monitoring.coreos.com/v1': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1',
+  'cert-manager.io/v1': '@kubernetes-models/cert-manager/cert-manager.io/v1',
 };
 
 /** Problems with one object, each naming kind/name and the path. */
