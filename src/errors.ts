@@ -1,6 +1,8 @@
 /**
- * The project's error types, each with a stable `code` (like fastify's FST_ERR_* table).
- * Every layer adds context and keeps the original as `cause`.
+ * The project's error types, each with a stable `code` (like fastify's FST_ERR_* table): every
+ * error the sidecars raise. Every layer adds context and keeps the original as `cause`.
+ * The simulator's `ApiError` and `CommandError` stay in src/simulator/: they are the MAAS-shaped
+ * answers of a test double, not errors the sidecars raise.
  */
 
 export abstract class SidecarError extends Error {
@@ -105,6 +107,25 @@ export class NotConvergedError extends SidecarError {
 /** Retrying will not help until something outside changes (e.g. a 401). */
 export class TerminalError extends SidecarError {
   readonly code = 'MAAS_SIDECAR_ERR_TERMINAL';
+}
+
+/**
+ * An error with its HTTP answer: handlers throw it, the error handler (src/http/errors.ts) sends
+ * `{error, reason}` with `statusCode`.
+ */
+export class HttpError extends SidecarError {
+  readonly code = 'MAAS_SIDECAR_ERR_HTTP';
+  constructor(
+    readonly statusCode: number,
+    readonly reason: string,
+    /** A constant message for the log line. */
+    message: string,
+    /** What went wrong, for the log only (never sent). */
+    readonly detail?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 function summariseBody(fieldErrors: MaasFieldErrors | undefined, body: string): string {

@@ -37,7 +37,7 @@ Options:
                      address such as 0.0.0.0 or :: means loopback)
   --region           ask the region sidecar at REGION_SIDECAR_URL (from a rack container)
   --token-file FILE  the sidecar token (default: SIDECAR_TOKEN_FILE; of two lines, the
-                     first); the region sidecar requires it, a rack sidecar's status is open
+                     first); both sidecars require it
   --ca-file FILE     for an https:// URL: the CA its certificate must chain to (default:
                      REGION_SIDECAR_CA_FILE). A region sidecar serving TLS is asked at a name
                      its certificate holds: --url https://NAME:PORT --ca-file FILE

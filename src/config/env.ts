@@ -161,12 +161,15 @@ export function parseTokens(variable: string, path: string, text: string): reado
 }
 
 /** The tokens of the sidecar token file a variable names (see parseTokens). */
-export function tokenFileVar(variable: string, path: string): readonly [string] | readonly [string, string] {
+/** A token file's lines: the token in use, and the next one while rotating. */
+export type TokenLines = readonly [string] | readonly [string, string];
+
+export function tokenFileVar(variable: string, path: string): TokenLines {
   return parseTokens(variable, path, fileVar(variable, path, FILE_LIMITS.secret));
 }
 
 /** The same, while running (re-read when the file changes). */
-export async function readTokenFile(variable: string, path: string): Promise<readonly [string] | readonly [string, string]> {
+export async function readTokenFile(variable: string, path: string): Promise<TokenLines> {
   const text = await readBoundedFile(path, FILE_LIMITS.secret).catch((err: unknown) => {
     throw new Error(`${variable}: ${(err as Error).message}`, { cause: err });
   });

@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.js';
 import { HOSTNAME_PATTERN } from '../protocol/v1.js';
 import { parseNetwork } from '../util/ip.js';
 import { deepFreeze, shown } from './validate.js';
-import { cronVar, IntegerVar, parseEnv, Problems, tokenFileVar, urlVar, type Env } from './env.js';
+import { cronVar, IntegerVar, parseEnv, Problems, tokenFileVar, urlVar, type Env, type TokenLines } from './env.js';
 import { loadCaFileSync, loadTlsMaterialSync, type TlsFiles } from '../http/tls.js';
 import { COMMAND_PATTERN, COMMAND_RULE, SIDECAR_ENV, sidecarSettings, type SidecarSettings } from './sidecar.js';
 import { helpRows } from './help.js';
@@ -83,8 +83,11 @@ export interface RackTls {
 
 export interface RackConfig extends SidecarSettings {
   readonly regionSidecarUrl: string;
-  /** The token sent: the first line of the token file (re-read from tokenFile when it changes). */
-  readonly token: string;
+  /**
+   * The token file's lines (re-read from tokenFile when it changes): the first is sent to the
+   * region sidecar; either is accepted on this rack's own /v1/status (two while rotating).
+   */
+  readonly tokens: TokenLines;
   readonly tokenFile: string;
   readonly tls: RackTls | undefined;
   readonly hostname: string;
@@ -105,11 +108,8 @@ export function loadRackConfig(env: Env): RackConfig {
   const regionSidecarUrl = problems.required('REGION_SIDECAR_URL', vars.REGION_SIDECAR_URL, 'the region sidecar, e.g. http://maas-region-sidecar:8080', (v) =>
     urlVar('REGION_SIDECAR_URL', v),
   );
-  const token = problems.required(
-    'SIDECAR_TOKEN_FILE',
-    vars.SIDECAR_TOKEN_FILE,
-    'the bearer token the region sidecar expects',
-    (path) => tokenFileVar('SIDECAR_TOKEN_FILE', path)[0],
+  const tokens = problems.required('SIDECAR_TOKEN_FILE', vars.SIDECAR_TOKEN_FILE, 'the bearer token the region sidecar expects', (path) =>
+    tokenFileVar('SIDECAR_TOKEN_FILE', path),
   );
   const tls = regionSidecarTls(regionSidecarUrl, vars, problems);
   const host = vars.RACK_HOSTNAME ?? hostname().split('.')[0] ?? '';
@@ -129,7 +129,7 @@ export function loadRackConfig(env: Env): RackConfig {
   if (problems.list.length > 0) throw new ConfigError(problems.list);
   return deepFreeze({
     regionSidecarUrl: regionSidecarUrl as string,
-    token: token as string,
+    tokens: tokens as TokenLines,
     tokenFile: vars.SIDECAR_TOKEN_FILE as string,
     tls,
     hostname: host,

@@ -45,7 +45,9 @@ export function whereToLook(o: WhereToLook): string {
     'oauth_nonce=\\"$RANDOM$RANDOM\\"',
     'oauth_timestamp=\\"$(date +%s)\\"',
   ].join(', ');
-  const racks = o.rackBases.map((base, i) => `  ${i === 0 ? 'rack sidecars ' : '              '}   ${base}/readyz   ${base}/metrics   ${base}/v1/status`);
+  const racks = o.rackBases.map(
+    (base, i) => `  ${i === 0 ? 'rack sidecars ' : '              '}   ${base}/readyz   ${base}/metrics   ${base}/v1/status (same token)`,
+  );
   const logs = ['region.log', ...o.rackBases.map((_, i) => `rack-${i + 1}.log`), 'simulator.log'];
   return `
 Where to look:

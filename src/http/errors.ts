@@ -6,26 +6,11 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from '../errors.js';
 
 export interface ErrorBody {
   readonly error: string;
   readonly reason?: string;
-}
-
-/** An error with its answer: handlers throw it, the error handler sends it. */
-export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly reason: string,
-    /** A constant message for the log line. */
-    message: string,
-    /** What went wrong, for the log only (never sent). */
-    readonly detail?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'HttpError';
-  }
 }
 
 export function errorBody(status: number, reason?: string): ErrorBody {

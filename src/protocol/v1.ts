@@ -4,7 +4,7 @@
  * rack's validator for what it receives.
  */
 import Type, { type Static, type TLiteral, type TSchema, type TUnion } from 'typebox';
-import { DHCP_ROLES, LOOP_STATUSES, SERVICE_STATES } from './labels.js';
+import { CONFLICT_KINDS, DHCP_ROLES, DRIFT_FIELDS, LOOP_STATUSES, SERVICE_STATES } from './labels.js';
 
 /** A region secret: hex that decodes (an even number of digits), 8 to 512 bytes, lower case. */
 export const HEX_SECRET = '^(?:[0-9a-f]{2}){8,512}$';
@@ -91,10 +91,10 @@ export const LastPassSchema = Nullable(
 export type LastPass = Static<typeof LastPassSchema>;
 
 /** A change the region sidecar has still to make, in the words `maas-sidecar plan` uses. */
-export const ChangeSchema = Type.Object({ kind: Type.String(), field: Type.String(), description: Type.String() });
+export const ChangeSchema = Type.Object({ kind: Type.String(), field: LiteralUnion(DRIFT_FIELDS), description: Type.String() });
 export type Change = Static<typeof ChangeSchema>;
 
-export const ConflictSchema = Type.Object({ kind: Type.String(), cidr: Type.Optional(Type.String()), message: Type.String() });
+export const ConflictSchema = Type.Object({ kind: LiteralUnion(CONFLICT_KINDS), cidr: Type.Optional(Type.String()), message: Type.String() });
 
 /** A rack as the region's last reconcile pass saw it in MAAS. */
 export const RackSummarySchema = Type.Object({

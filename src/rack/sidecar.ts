@@ -11,6 +11,7 @@ import { RackSidecarStatusSchema, type RackSidecarStatus, type RackStatus, type 
 import { EVENTS } from '../protocol/events.js';
 import { createRunner, type Runner } from '../exec/runner.js';
 import { SidecarHost, type HostStatusField } from '../sidecar/host.js';
+import type { PassResult } from '../reconcile/loop.js';
 import { createRackMetrics, type RackMetrics } from '../telemetry/metrics.js';
 import { ExecError, MalformedAnswerError, NotConvergedError, RegionTlsError } from '../errors.js';
 import { sleep } from '../util/backoff.js';
@@ -18,7 +19,8 @@ import { retry } from '../util/retry.js';
 import { RegionClient } from './region-client.js';
 import { plainTransport, tlsTransport, type HttpTransport } from '../http/tls-client.js';
 import { recordCertificateExpiry, type CertificateSummary } from '../http/tls.js';
-import { readTokenFile } from '../config/env.js';
+import { readTokenFile, type TokenLines } from '../config/env.js';
+import { bearerAuth } from '../http/bearer.js';
 import { readLocalRegistration } from './local-registration.js';
 import { decide, isUnhealthy } from './decide.js';
 
@@ -39,9 +41,12 @@ export class RackSidecar {
   #status: RackStatus | undefined;
   #unhealthySince: number | undefined;
   #confirmed = false;
+  /** Set by a registration until MAAS confirms it (or `deadline` passes); a new generation drops it. */
+  #confirming: { readonly generation: string; readonly deadline: number } | undefined;
   readonly #client: RegionClient;
   readonly #transport: HttpTransport;
-  #token: string;
+  /** The token file's lines: the first is sent to the region; either opens this rack's /v1/status. */
+  #tokens: TokenLines;
   readonly #runner: Runner;
   readonly #now: () => number;
 
@@ -52,7 +57,7 @@ export class RackSidecar {
     now: () => number = Date.now,
   ) {
     this.#now = now;
-    this.#token = config.token;
+    this.#tokens = config.tokens;
     this.metrics = createRackMetrics(registry, {
       generationAgeSeconds: () => (this.#regionSeenAt === undefined ? undefined : (this.#now() - this.#regionSeenAt) / 1000),
       dhcpdState: () => this.#status?.dhcpd,
@@ -61,7 +66,7 @@ export class RackSidecar {
     this.#transport = config.tls ? tlsTransport(config.tls, logger.child({ component: 'tls' }), { onClientCertificate }) : plainTransport;
     this.#client = new RegionClient({
       baseUrl: config.regionSidecarUrl,
-      token: () => this.#token,
+      token: () => this.#tokens[0],
       timeoutMs: config.regionTimeoutMs,
       transport: this.#transport,
     });
@@ -75,7 +80,8 @@ export class RackSidecar {
       schedule: config.schedule,
       loop: {
         pass: (signal) => this.#pass(signal),
-        timeoutMs: config.commandTimeoutMs + config.confirmTimeoutMs + 30_000,
+        // One maas-rack run and a few region requests: confirming is later passes' work.
+        timeoutMs: config.commandTimeoutMs + 30_000,
         // A half-run maas-rack must not outlive the sidecar: stopping aborts it (and its process group).
         abortOnStop: true,
       },
@@ -88,9 +94,18 @@ export class RackSidecar {
           return missing.length > 0 ? `no interface on ${missing.join(', ')}` : undefined;
         },
       },
-      // No /v1 routes of its own, so /v1/status is open, like /metrics: it holds nothing secret
-      // (no region URL, no secret, no token).
       status: { schema: RackSidecarStatusSchema, fields: () => this.#statusFields() },
+      // Racks serve on the node's network: /v1/status (host name, MAAS system id, subnets) asks
+      // for the same token the rack sends the region, as the region's does. Probes and /metrics stay open.
+      v1: async (app) => {
+        app.addHook(
+          'onRequest',
+          bearerAuth(
+            () => this.#tokens,
+            () => this.metrics.rejected.inc({ reason: 'unauthorized' }),
+          ),
+        );
+      },
       files: (log) => this.#files(log),
       run: async (signal) => {
         this.#host.startLoop();
@@ -118,9 +133,9 @@ export class RackSidecar {
       paths: [this.config.tokenFile],
       what: 'sidecar token',
       reload: async () => {
-        const [first] = await readTokenFile('SIDECAR_TOKEN_FILE', this.config.tokenFile);
-        if (first === this.#token) return;
-        this.#token = first;
+        const tokens = await readTokenFile('SIDECAR_TOKEN_FILE', this.config.tokenFile);
+        if (tokens.join('\n') === this.#tokens.join('\n')) return;
+        this.#tokens = tokens;
         log.info({ event: EVENTS.tokenReloaded }, 'sidecar token re-read: the first line is sent from now on');
       },
     };
@@ -211,12 +226,20 @@ export class RackSidecar {
     this.metrics.regionReachable.set(reachable ? 1 : 0);
   }
 
-  /** One level-based pass: read disk and MAAS's view, decide, maybe register and confirm. */
-  async #pass(signal: AbortSignal): Promise<void> {
+  /**
+   * One level-based pass: read disk and MAAS's view, decide, maybe register. After registering,
+   * passes are requeued every CONFIRM_POLL_MS until MAAS lists the rack with rackd running (or
+   * the confirm deadline passes): the loop polls, the pass never sleeps.
+   */
+  async #pass(signal: AbortSignal): Promise<PassResult> {
     const region = this.#region;
     if (!region) return;
     const local = await readLocalRegistration(this.config.rackdConf, this.config.secretFile);
     const status = await this.#fetchStatus(signal);
+    const confirming = this.#confirming;
+    // Newer region information ends the wait: this pass decides afresh.
+    if (confirming?.generation === region.generation) return this.#confirm(status, confirming.deadline);
+    this.#confirming = undefined;
     const decision = decide({ region, local, status, unhealthySince: this.#unhealthySince, now: this.#now(), graceMs: this.config.graceMs });
     if (!decision.register) {
       if (status && !isUnhealthy(status)) this.#setConfirmed(true);
@@ -230,7 +253,8 @@ export class RackSidecar {
     await this.#client
       .requestReconcile(signal)
       .catch((err: unknown) => this.logger.warn({ reason: (err as Error).message }, 'could not ask the region for a reconcile'));
-    await this.#confirm(region.generation, signal);
+    this.#confirming = { generation: region.generation, deadline: this.#now() + this.config.confirmTimeoutMs };
+    return { requeueAfterMs: 0 };
   }
 
   async #fetchStatus(signal: AbortSignal): Promise<RackStatus | undefined> {
@@ -274,22 +298,16 @@ export class RackSidecar {
     }
   }
 
-  /**
-   * Waits, through the region, until MAAS lists this rack with rackd running. Newer region
-   * information ends the wait: the pass it triggers decides afresh.
-   */
-  async #confirm(generation: string, signal: AbortSignal): Promise<void> {
-    const deadline = this.#now() + this.config.confirmTimeoutMs;
-    while (this.#now() < deadline) {
-      if (this.#region?.generation !== generation) return;
-      const status = await this.#fetchStatus(signal);
-      if (status && !isUnhealthy(status)) {
-        this.#setConfirmed(true);
-        this.logger.info({ event: EVENTS.rackConfirmed, systemId: status.systemId }, 'MAAS lists the rack with rackd running');
-        return;
-      }
-      await sleep(CONFIRM_POLL_MS, signal);
+  /** After a registration: confirmed once MAAS lists this rack with rackd running; else ask again soon, until the deadline. */
+  #confirm(status: RackStatus | undefined, deadline: number): PassResult {
+    if (status && !isUnhealthy(status)) {
+      this.#confirming = undefined;
+      this.#setConfirmed(true);
+      this.logger.info({ event: EVENTS.rackConfirmed, systemId: status.systemId }, 'MAAS lists the rack with rackd running');
+      return;
     }
+    if (this.#now() < deadline) return { requeueAfterMs: CONFIRM_POLL_MS };
+    this.#confirming = undefined;
     throw new NotConvergedError(`MAAS did not list ${this.config.hostname} with rackd running within ${this.config.confirmTimeoutMs} ms of registering`);
   }
 

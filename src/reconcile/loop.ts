@@ -1,17 +1,18 @@
 /**
  * The generic reconcile loop: one pass at a time (single flight), run now on trigger(), backoff
  * with a cap after failures (reset on success), each pass under a timeout. Chained waits, never
- * an overlapping interval; a trigger during a pass queues exactly one more. A pass says what
- * comes next (STYLE.md, "Return outcomes"): nothing (done until triggered), `{ requeueAfterMs }`
- * (poll again then), a thrown error (retry with backoff), a thrown TerminalError (wait for news).
+ * an overlapping interval; a trigger during a pass queues exactly one more. A pass's outcome says
+ * what comes next: nothing (done until triggered), `{ requeueAfterMs }` (poll again then), a thrown
+ * error (retry with backoff), a thrown TerminalError (no retry until the next trigger).
  */
 import type { Logger } from 'pino';
 import { TerminalError } from '../errors.js';
+import type { LoopStatus } from '../protocol/labels.js';
 import { backoffDelay, type BackoffPolicy } from '../util/backoff.js';
 import { withDeadline } from '../util/deadline.js';
 
 export interface LoopState {
-  readonly status: 'idle' | 'running' | 'stopped';
+  readonly status: LoopStatus;
   readonly passes: number;
   readonly consecutiveFailures: number;
   readonly lastSuccessAt?: number;

@@ -20,12 +20,12 @@ import {
 } from '../protocol/v1.js';
 import { bearerAuth, type TokenSource } from '../http/bearer.js';
 import { matchesCurrent, parseIfNoneMatch } from '../http/conditional.js';
-import { HttpError, sendError } from '../http/errors.js';
+import { sendError } from '../http/errors.js';
 import { ERROR_RESPONSES } from '../http/server.js';
-import { SharedRead } from '../util/shared-read.js';
+import { SharedRead } from './shared-read.js';
 import type { MaasClient } from '../maas/client.js';
 import type { RackController, Subnet } from '../maas/types.js';
-import { isTransient, MaasHttpError, MaasResponseError, MaasUnreachableError } from '../errors.js';
+import { HttpError, isTransient, MaasHttpError, MaasResponseError, MaasUnreachableError } from '../errors.js';
 import { toObservedRack } from './network/observe.js';
 import type { Publication } from './publication.js';
 import { isDeadlineExpired, withDeadline } from '../util/deadline.js';

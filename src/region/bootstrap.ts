@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { ApiKey } from '../maas/api-key.js';
 import type { MaasClient } from '../maas/client.js';
 import type { Version } from '../maas/types.js';
-import { ExecError, TerminalError } from '../errors.js';
+import { ExecError, MaasHttpError, TerminalError } from '../errors.js';
 import { EVENTS } from '../protocol/events.js';
 import type { BackoffPolicy } from '../util/backoff.js';
 import { retry } from '../util/retry.js';
@@ -86,4 +86,14 @@ export async function verifyAdminKey(client: MaasClient, signal: AbortSignal): P
   const user = await client.whoami(signal);
   if (!user.is_superuser) throw new TerminalError(`the API key belongs to ${user.username}, who is not a MAAS admin`);
   return user.username;
+}
+
+/**
+ * MAAS refusing the admin key (401, 403) mid-run: a TerminalError, so the loop does not retry with
+ * backoff what only a person (or a new key) can fix; its next trigger tries again. Others pass through.
+ */
+export function terminalIfKeyRefused(err: unknown): unknown {
+  if (err instanceof MaasHttpError && (err.status === 401 || err.status === 403))
+    return new TerminalError(`MAAS refused the admin API key: ${err.message}`, { cause: err });
+  return err;
 }

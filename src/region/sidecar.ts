@@ -14,7 +14,7 @@ import { TerminalError } from '../errors.js';
 import { retry } from '../util/retry.js';
 import { Publication } from './publication.js';
 import { SecretSource } from './secret-source.js';
-import { obtainApiKey, verifyAdminKey, waitForRegion } from './bootstrap.js';
+import { obtainApiKey, verifyAdminKey, waitForRegion, terminalIfKeyRefused } from './bootstrap.js';
 import { dhcpRole, rackLookup, regionApi } from './api.js';
 import { reconcileNetwork } from './network/reconcile.js';
 import { watchReachability } from './reachability.js';
@@ -253,9 +253,18 @@ export class RegionSidecar {
 
   /**
    * One level-based pass: converge the declared network. Readiness is the reachability probe's:
-   * a failed pass must not flip /readyz.
+   * a failed pass must not flip /readyz. MAAS refusing the admin key (401/403) is terminal:
+   * retrying with backoff will not help until something changes (the next tick tries again).
    */
   async #pass(signal: AbortSignal): Promise<void> {
+    try {
+      await this.#converge(signal);
+    } catch (err) {
+      throw terminalIfKeyRefused(err);
+    }
+  }
+
+  async #converge(signal: AbortSignal): Promise<void> {
     const client = this.#client;
     if (!client) throw new Error('not bootstrapped');
     const log = this.logger.child({ component: 'reconcile', runId: `${Date.now().toString(36)}` });

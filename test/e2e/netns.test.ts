@@ -49,7 +49,7 @@ t.test('a rack in another network namespace registers, survives a cut link, and 
     host.exec,
   );
   await rack.waitForLog('rack sidecar listening');
-  const inside = (path: string) => fetchInside(host, `http://127.0.0.1:8080${path}`);
+  const inside = (path: string) => fetchInside(host, `http://127.0.0.1:8080${path}`, { authorization: `Bearer ${TOKEN}` });
 
   await waitFor(() => inside('/readyz').status === 200, { what: 'remote rack ready', timeoutMs: scaled(30_000) }).catch((err: Error) => {
     throw new Error(`${err.message}; status ${inside('/v1/status').body}; readyz ${inside('/readyz').body}; log ${rack.stdout.slice(-6).join('\n')}`);

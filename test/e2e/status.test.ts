@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { closedPort } from '../helpers/ports.js';
 import { scaled } from '../helpers/time.js';
 import { waitFor } from '../helpers/wait.js';
-import { startRackProcess, startRegionProcess, startSimulatorProcess } from '../helpers/stack.js';
+import { sample, startRackProcess, startRegionProcess, startSimulatorProcess, TOKEN } from '../helpers/stack.js';
 import type { RackSidecarStatus, RegionStatus } from '../../src/protocol/v1.js';
 import { portOf, RACK_KEYS, REGION_KEYS, status, tokenFiles } from './status-support.js';
 
@@ -34,7 +34,7 @@ t.test('a converged region and its rack, as seen from each container', async (t)
   const inRegion = { SIDECAR_LISTEN_HOST: '0.0.0.0', SIDECAR_LISTEN_PORT: portOf(region.base), SIDECAR_TOKEN_FILE: good };
   const inRack = { REGION_SIDECAR_URL: region.base, SIDECAR_LISTEN_HOST: '127.0.0.1', SIDECAR_LISTEN_PORT: portOf(rack.base), SIDECAR_TOKEN_FILE: good };
   // Independent runs, started together: each is a node start-up.
-  const [text, json, shown, shownJson, wrongToken, noToken, rackText, rackJson, rackRegion, rackSecret] = await Promise.all([
+  const [text, json, shown, shownJson, wrongToken, noToken, rackText, rackJson, rackRegion, rackSecret, rackNoToken] = await Promise.all([
     status(t, [], inRegion),
     status(t, ['--json'], inRegion),
     status(t, ['--show-secret'], inRegion),
@@ -45,6 +45,7 @@ t.test('a converged region and its rack, as seen from each container', async (t)
     status(t, ['--json'], inRack),
     status(t, ['--region', '--json'], inRack),
     status(t, ['--show-secret'], inRack),
+    status(t, [], { SIDECAR_LISTEN_HOST: '127.0.0.1', SIDECAR_LISTEN_PORT: portOf(rack.base) }),
   ]);
 
   t.test('region, for a person', async (t) => {
@@ -118,7 +119,7 @@ t.test('a converged region and its rack, as seen from each container', async (t)
   });
 
   t.test('rack, for a person and as JSON', async (t) => {
-    const s = (await (await fetch(`${rack.base}/v1/status`)).json()) as RackSidecarStatus;
+    const s = (await rack.status()) as RackSidecarStatus;
     t.equal(rackText.code, 0, rackText.stderr);
     t.equal(rackText.stdout.split('\n')[0], `rack sidecar ${rack.base}: ready`);
     t.match(rackText.stdout, new RegExp(`^  rack: +rack-a \\(${s.systemId}\\), registered, rackd running, dhcpd running$`, 'm'));
@@ -146,6 +147,18 @@ t.test('a converged region and its rack, as seen from each container', async (t)
       lastReconcile: { result: 'success' },
     });
     for (const out of [rackText, rackJson]) t.notMatch(out.stdout + out.stderr, secret, 'no secret');
+  });
+
+  t.test("rack: /v1/status asks for the rack's token, as the region's does", async (t) => {
+    const ask = async (token?: string) =>
+      (await fetch(`${rack.base}/v1/status`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })).status;
+    t.equal(await ask(), 401, 'no token');
+    t.equal(await ask('not-the-token-0123456789'), 401, 'a wrong token');
+    t.equal(await ask(TOKEN), 200, 'the token');
+    t.equal(await (await fetch(`${rack.base}/readyz`)).status, 200, 'probes stay open');
+    t.ok((sample(await rack.metrics(), 'maas_sidecar_rejected_total{reason="unauthorized"}') ?? 0) >= 2, 'refusals counted');
+    t.equal(rackNoToken.code, 1);
+    t.match(rackNoToken.stderr, 'needs its token (401 unauthorized): give --token-file FILE or set SIDECAR_TOKEN_FILE');
   });
 
   t.test('from the rack container: --region asks the region sidecar; --show-secret needs it', async (t) => {

@@ -61,8 +61,8 @@ export function createTestHost(t: Teardownable): TestHost {
 }
 
 /** GET `url` from inside the namespace (the test's own namespace may not reach it). */
-export function fetchInside(host: TestHost, url: string): { status: number; body: string } {
-  const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(3000) }).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() }))).catch((e) => console.log(JSON.stringify({ status: 0, body: String(e) })))`;
+export function fetchInside(host: TestHost, url: string, headers: Record<string, string> = {}): { status: number; body: string } {
+  const script = `fetch(${JSON.stringify(url)}, { headers: ${JSON.stringify(headers)}, signal: AbortSignal.timeout(3000) }).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() }))).catch((e) => console.log(JSON.stringify({ status: 0, body: String(e) })))`;
   const out = execFileSync('ip', ['netns', 'exec', host.ns, process.execPath, '-e', script], { encoding: 'utf8', timeout: 10_000 });
   return JSON.parse(out) as { status: number; body: string };
 }

@@ -291,7 +291,10 @@ export async function startRealRackSidecar(
   keep(() => [...proc.stdout, ...proc.stderr].join('\n'));
   await proc.waitForLog('rack sidecar listening', scaled(15_000));
   const base = `http://127.0.0.1:${port}`;
-  const status = async () => (await (await fetch(`${base}/v1/status`)).json()) as Awaited<ReturnType<RackProcess['status']>> & { loop: { passes: number } };
+  const status = async () =>
+    (await (await fetch(`${base}/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Awaited<ReturnType<RackProcess['status']>> & {
+      loop: { passes: number };
+    };
   return {
     proc,
     base,

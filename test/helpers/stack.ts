@@ -218,7 +218,13 @@ export async function startRackProcess(
     base,
     dir,
     hostname,
-    status: async () => (await (await fetch(`${base}/v1/status`)).json()) as Awaited<ReturnType<RackProcess['status']>>,
+    // With the token the rack holds now (a test may rotate its file), as `maas-sidecar status` would.
+    status: async () => {
+      const [token] = (await readFile(options.env?.SIDECAR_TOKEN_FILE ?? tokenFile, 'utf8')).trim().split('\n');
+      return (await (await fetch(`${base}/v1/status`, { headers: { authorization: `Bearer ${token ?? ''}` } })).json()) as Awaited<
+        ReturnType<RackProcess['status']>
+      >;
+    },
     metrics: async () => (await fetch(`${base}/metrics`)).text(),
     ready: async () => (await fetch(`${base}/readyz`)).status === 200,
     output: () => [...proc.stdout, ...proc.stderr].join('\n'),

@@ -1,6 +1,6 @@
 /** SharedRead: one read for concurrent callers, kept for a short window, replaced on a new key. */
 import t from 'tap';
-import { SharedRead } from '../../src/util/shared-read.js';
+import { SharedRead } from '../../src/region/shared-read.js';
 
 function deferred<T>() {
   let resolve!: (value: T) => void;

@@ -96,7 +96,11 @@ t.test('token files: one line, or two while rotating; the rack sends the first',
   t.throws(() => parseTokens('V', 'f', `${CURRENT} ${NEXT}`), { message: 'V: f line 1 must be one token without blanks' });
   const two = await file('two-tokens', `${NEXT}\n${CURRENT}\n`);
   t.same(region({ SIDECAR_TOKEN_FILE: two }).tokens, [NEXT, CURRENT]);
-  t.equal(rack({ SIDECAR_TOKEN_FILE: two, REGION_SIDECAR_URL: 'http://region:8080' }).token, NEXT);
+  t.same(
+    rack({ SIDECAR_TOKEN_FILE: two, REGION_SIDECAR_URL: 'http://region:8080' }).tokens,
+    [NEXT, CURRENT],
+    'the rack keeps both: it sends the first, and either opens its /v1/status',
+  );
 });
 
 t.test('either token matches, and which one is told', async (t) => {

@@ -2,7 +2,8 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { createRunner } from '../../../src/exec/runner.js';
-import { obtainApiKey } from '../../../src/region/bootstrap.js';
+import { MaasHttpError, TerminalError } from '../../../src/errors.js';
+import { obtainApiKey, terminalIfKeyRefused } from '../../../src/region/bootstrap.js';
 import { buildSimulator } from '../../../src/simulator/server.js';
 import { tempDir } from '../../helpers/stack.js';
 import type { Teardownable } from '../../helpers/simulator.js';
@@ -56,4 +57,15 @@ t.test('createadmin refuses two different passwords, as MAAS does', async (t) =>
   });
   t.equal(result.exitCode, 1);
   t.match(result.stderr, /InconsistentPassword: Passwords do not match/);
+});
+
+t.test('MAAS refusing the admin key mid-run is terminal; other failures are retried as before', async (t) => {
+  const refused = (status: number) => new MaasHttpError(status, 'GET subnets/', undefined, 'Authorization Error: key revoked');
+  for (const status of [401, 403]) {
+    const err = terminalIfKeyRefused(refused(status));
+    t.ok(err instanceof TerminalError, `${status} is terminal`);
+    t.match((err as Error).message, `MAAS refused the admin API key: MAAS GET subnets/ answered ${status}`);
+    t.ok((err as Error).cause instanceof MaasHttpError, 'keeps the answer as its cause');
+  }
+  for (const err of [refused(503), refused(400), new Error('socket hang up')]) t.equal(terminalIfKeyRefused(err), err, `${err.message}: unchanged`);
 });
