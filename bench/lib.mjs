@@ -1,6 +1,7 @@
 // Shared helpers for the benchmarks: real processes on loopback, the simulator, medians and spread.
 // Plain ESM (no build step of its own); the sidecars are run from bin/ (dist/, built by `npm run bench`).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { freePort } from '../src/demo/ports.ts';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,18 @@ subnets:
     dynamicRange: { start: 10.7.200.100, end: 10.7.200.200 }
 `;
 
+/**
+ * The node flags the image runs the sidecars with (the Dockerfile's ENTRYPOINT, between `node` and
+ * the script): the sidecars here, and the baselines they are compared with, run with them too.
+ */
+export const IMAGE_NODE_FLAGS = (() => {
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+  const argv = entrypoint === undefined ? [] : JSON.parse(entrypoint);
+  const script = argv.indexOf('/app/bin/maas-sidecar.js');
+  if (argv[0] !== 'node' || script < 1) throw new Error(`Dockerfile: no ENTRYPOINT ["node", ...flags, "/app/bin/maas-sidecar.js"] (found ${entrypoint})`);
+  return argv.slice(1, script);
+})();
+
 /** Every process a benchmark started, stopped at the end (and on exit, whatever happens). */
 const children = new Set();
 process.on('exit', () => {
@@ -27,10 +40,10 @@ process.on('exit', () => {
 });
 
 /**
- * Spawns `node <cli> args` with env added; `node` defaults to the running one. Collects stdout
- * (JSON log lines) so callers can wait for a message.
+ * Spawns `node <cli> args` with env added; `node` defaults to the running one, with the image's
+ * flags. Collects stdout (JSON log lines) so callers can wait for a message.
  */
-export function start(args, { env = {}, node = process.execPath, cli = join(CLI_ROOT, 'bin', 'maas-sidecar.js'), nodeArgs = [] } = {}) {
+export function start(args, { env = {}, node = process.execPath, cli = join(CLI_ROOT, 'bin', 'maas-sidecar.js'), nodeArgs = IMAGE_NODE_FLAGS } = {}) {
   const startedAt = performance.now();
   const child = spawn(node, [...nodeArgs, cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);

@@ -19,6 +19,7 @@ import {
   cleanup,
   cpuSeconds,
   freePort,
+  IMAGE_NODE_FLAGS,
   loadAverage,
   metricSum,
   ok,
@@ -154,7 +155,7 @@ await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) });
 /** Its start → /healthz 200; with `settleMs`, also its RSS that long after (as the sidecars' is taken). */
 async function stackFloor(settleMs) {
   const port = await freePort();
-  const proc = start([STACK_FLOOR], { node: NODE, cli: '-e', nodeArgs: ['--input-type=module'], env: { PORT: String(port) } });
+  const proc = start([STACK_FLOOR], { node: NODE, cli: '-e', nodeArgs: ['--input-type=module', ...IMAGE_NODE_FLAGS], env: { PORT: String(port) } });
   try {
     await until(() => ok(`http://127.0.0.1:${port}/healthz`), 'bare stack /healthz', 60_000, 1);
     const startMs = performance.now() - proc.startedAt;
@@ -203,7 +204,7 @@ console.log('port=' + app.server.address().port);
 // 4. /healthz throughput: the region sidecar against a bare fastify answering the same, same run.
 async function throughput() {
   // The bare fastify is a process of its own, like the sidecar (autocannon runs in this one).
-  const bareApp = start([BARE_FASTIFY], { node: NODE, cli: '-e', nodeArgs: ['--input-type=module'] });
+  const bareApp = start([BARE_FASTIFY], { node: NODE, cli: '-e', nodeArgs: ['--input-type=module', ...IMAGE_NODE_FLAGS] });
   const barePort = Number(
     await until(async () => /port=(\d+)/.exec(bareApp.log())?.[1], 'bare fastify', 30_000, 5).catch((err) => {
       throw new Error(`${err.message}: ${bareApp.stderr()}`);
@@ -574,7 +575,9 @@ const md = `# Benchmarks
 
 Issue 13's figures, measured by \`npm run bench\` (\`bench/run.mjs\`): real processes against the
 MAAS simulator on loopback, medians of ${RUNS} runs with min–max, ratios against a baseline
-measured in the same invocation. The raw numbers are in \`bench/results.json\`.
+measured in the same invocation. The raw numbers are in \`bench/results.json\`. The sidecars, and
+the fastify baselines they are compared with, run with the image's node flags (the Dockerfile's
+\`ENTRYPOINT\`): \`${IMAGE_NODE_FLAGS.join(' ') || 'none'}\`.
 
 Reproduce: \`npm ci && npm run bench\` (\`BENCH_RUNS=10\`, \`BENCH_NODE=/path/to/node\`,
 \`BENCH_RACKS=1,10\`, \`BENCH_WATCHERS=200\`, \`BENCH_ONLY=idle,watchers\` to change what runs).

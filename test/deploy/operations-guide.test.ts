@@ -67,7 +67,9 @@ const NS = 'maas';
 
 const dockerfile = await readFile(`${REPO}Dockerfile`, 'utf8');
 /** The image's entry point: how the CLI is run in a sidecar container. */
-const ENTRYPOINT = JSON.parse(/^ENTRYPOINT (\[.*\])\s*$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+// The command a person types in the container: the entry point without its node flags (the
+// long-running sidecars' memory tuning), which a one-off command does not need.
+const ENTRYPOINT = (JSON.parse(/^ENTRYPOINT (\[.*\])\s*$/m.exec(dockerfile)?.[1] ?? '[]') as string[]).filter((word) => !word.startsWith('--'));
 const isSidecar = (c: Container) => /\/maas-sidecar[:@]/.test(c.image);
 
 // ---- every command, checked against the rendered manifests
