@@ -169,8 +169,11 @@ export class SecretSource {
 
   /** The poll: reads only when the file may hold something the last read did not see. */
   async #poll(): Promise<void> {
+    const armed = this.#timer;
     const now = await signature(this.options.path);
-    if (this.#stopped || this.#reading) return;
+    // A watch event scheduled a read while this stat was out: re-arming the poll now would clear
+    // it, and the change would wait for the next poll. That read re-arms the poll after itself.
+    if (this.#stopped || this.#reading || this.#timer !== armed) return;
     const settled = this.#candidate === this.#stable && Date.now() - this.#lastRead < FULL_READ_MS;
     if (now !== undefined && now === this.#seen && settled) {
       this.#watch();
