@@ -11,7 +11,6 @@ import { RackSidecarStatusSchema, type RackSidecarStatus, type RackStatus, type 
 import { EVENTS } from '../protocol/events.js';
 import { createRunner, type Runner } from '../exec/runner.js';
 import { SidecarHost, type HostStatusField } from '../sidecar/host.js';
-import type { PassResult } from '../reconcile/loop.js';
 import { createRackMetrics, type RackMetrics } from '../telemetry/metrics.js';
 import { ExecError, MalformedAnswerError, NotConvergedError, RegionTlsError } from '../errors.js';
 import { sleep } from '../util/backoff.js';
@@ -21,6 +20,7 @@ import { plainTransport, tlsTransport, type HttpTransport } from '../http/tls-cl
 import { recordCertificateExpiry, type CertificateSummary } from '../http/tls.js';
 import { readTokenFile, type TokenLines } from '../config/env.js';
 import { bearerAuth } from '../http/bearer.js';
+import { sendError } from '../http/errors.js';
 import { readLocalRegistration } from './local-registration.js';
 import { decide, isUnhealthy } from './decide.js';
 
@@ -41,8 +41,6 @@ export class RackSidecar {
   #status: RackStatus | undefined;
   #unhealthySince: number | undefined;
   #confirmed = false;
-  /** Set by a registration until MAAS confirms it (or `deadline` passes); a new generation drops it. */
-  #confirming: { readonly generation: string; readonly deadline: number } | undefined;
   readonly #client: RegionClient;
   readonly #transport: HttpTransport;
   /** The token file's lines: the first is sent to the region; either opens this rack's /v1/status. */
@@ -80,8 +78,7 @@ export class RackSidecar {
       schedule: config.schedule,
       loop: {
         pass: (signal) => this.#pass(signal),
-        // One maas-rack run and a few region requests: confirming is later passes' work.
-        timeoutMs: config.commandTimeoutMs + 30_000,
+        timeoutMs: config.commandTimeoutMs + config.confirmTimeoutMs + 30_000,
         // A half-run maas-rack must not outlive the sidecar: stopping aborts it (and its process group).
         abortOnStop: true,
       },
@@ -96,7 +93,8 @@ export class RackSidecar {
       },
       status: { schema: RackSidecarStatusSchema, fields: () => this.#statusFields() },
       // Racks serve on the node's network: /v1/status (host name, MAAS system id, subnets) asks
-      // for the same token the rack sends the region, as the region's does. Probes and /metrics stay open.
+      // for the same token the rack sends the region, as the region's does, and so does any
+      // other /v1 path (a stranger learns nothing but 401). Probes and /metrics stay open.
       v1: async (app) => {
         app.addHook(
           'onRequest',
@@ -105,6 +103,7 @@ export class RackSidecar {
             () => this.metrics.rejected.inc({ reason: 'unauthorized' }),
           ),
         );
+        app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'unknown_route'));
       },
       files: (log) => this.#files(log),
       run: async (signal) => {
@@ -227,19 +226,16 @@ export class RackSidecar {
   }
 
   /**
-   * One level-based pass: read disk and MAAS's view, decide, maybe register. After registering,
-   * passes are requeued every CONFIRM_POLL_MS until MAAS lists the rack with rackd running (or
-   * the confirm deadline passes): the loop polls, the pass never sleeps.
+   * One level-based pass: read disk and MAAS's view, decide, maybe register and confirm. The
+   * confirmation waits inside the pass, not as requeued passes: those would count as reconcile
+   * successes (maas_sidecar_reconcile_total, the last-success time), and an unconfirmed rack
+   * would never fire MaasReconcileFailing.
    */
-  async #pass(signal: AbortSignal): Promise<PassResult> {
+  async #pass(signal: AbortSignal): Promise<void> {
     const region = this.#region;
     if (!region) return;
     const local = await readLocalRegistration(this.config.rackdConf, this.config.secretFile);
     const status = await this.#fetchStatus(signal);
-    const confirming = this.#confirming;
-    // Newer region information ends the wait: this pass decides afresh.
-    if (confirming?.generation === region.generation) return this.#confirm(status, confirming.deadline);
-    this.#confirming = undefined;
     const decision = decide({ region, local, status, unhealthySince: this.#unhealthySince, now: this.#now(), graceMs: this.config.graceMs });
     if (!decision.register) {
       if (status && !isUnhealthy(status)) this.#setConfirmed(true);
@@ -253,8 +249,7 @@ export class RackSidecar {
     await this.#client
       .requestReconcile(signal)
       .catch((err: unknown) => this.logger.warn({ reason: (err as Error).message }, 'could not ask the region for a reconcile'));
-    this.#confirming = { generation: region.generation, deadline: this.#now() + this.config.confirmTimeoutMs };
-    return { requeueAfterMs: 0 };
+    await this.#confirm(region.generation, signal);
   }
 
   async #fetchStatus(signal: AbortSignal): Promise<RackStatus | undefined> {
@@ -298,16 +293,22 @@ export class RackSidecar {
     }
   }
 
-  /** After a registration: confirmed once MAAS lists this rack with rackd running; else ask again soon, until the deadline. */
-  #confirm(status: RackStatus | undefined, deadline: number): PassResult {
-    if (status && !isUnhealthy(status)) {
-      this.#confirming = undefined;
-      this.#setConfirmed(true);
-      this.logger.info({ event: EVENTS.rackConfirmed, systemId: status.systemId }, 'MAAS lists the rack with rackd running');
-      return;
+  /**
+   * Waits, through the region, until MAAS lists this rack with rackd running. Newer region
+   * information ends the wait: the pass it triggers decides afresh.
+   */
+  async #confirm(generation: string, signal: AbortSignal): Promise<void> {
+    const deadline = this.#now() + this.config.confirmTimeoutMs;
+    while (this.#now() < deadline) {
+      if (this.#region?.generation !== generation) return;
+      const status = await this.#fetchStatus(signal);
+      if (status && !isUnhealthy(status)) {
+        this.#setConfirmed(true);
+        this.logger.info({ event: EVENTS.rackConfirmed, systemId: status.systemId }, 'MAAS lists the rack with rackd running');
+        return;
+      }
+      await sleep(CONFIRM_POLL_MS, signal);
     }
-    if (this.#now() < deadline) return { requeueAfterMs: CONFIRM_POLL_MS };
-    this.#confirming = undefined;
     throw new NotConvergedError(`MAAS did not list ${this.config.hostname} with rackd running within ${this.config.confirmTimeoutMs} ms of registering`);
   }
 

@@ -94,6 +94,8 @@ export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Pro
       const gone = new AbortController();
       const hungUp = (): void => gone.abort();
       reply.raw.once('close', hungUp);
+      // Gone already (during authentication or validation): 'close' has fired and will not again.
+      if (reply.raw.destroyed) gone.abort();
       // Long-poll: answer as soon as there is something the client does not have (or the region
       // becomes ready), or at the deadline. The check and the wait run in the same tick.
       try {

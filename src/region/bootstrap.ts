@@ -89,11 +89,15 @@ export async function verifyAdminKey(client: MaasClient, signal: AbortSignal): P
 }
 
 /**
- * MAAS refusing the admin key (401, 403) mid-run: a TerminalError, so the loop does not retry with
- * backoff what only a person (or a new key) can fix; its next trigger tries again. Others pass through.
+ * MAAS refusing the admin key (401, 403) mid-run, as the error or its cause (a failed write is
+ * wrapped): a TerminalError, so the loop does not retry with backoff what only a person can fix
+ * (a key revoked: restart the sidecar to obtain a new one); its next trigger tries again. Others
+ * pass through.
  */
 export function terminalIfKeyRefused(err: unknown): unknown {
-  if (err instanceof MaasHttpError && (err.status === 401 || err.status === 403))
-    return new TerminalError(`MAAS refused the admin API key: ${err.message}`, { cause: err });
+  for (let cause: unknown = err; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof MaasHttpError && (cause.status === 401 || cause.status === 403))
+      return new TerminalError(`MAAS refused the admin API key: ${cause.message}`, { cause: err });
+  }
   return err;
 }

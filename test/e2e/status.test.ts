@@ -155,6 +155,7 @@ t.test('a converged region and its rack, as seen from each container', async (t)
     t.equal(await ask(), 401, 'no token');
     t.equal(await ask('not-the-token-0123456789'), 401, 'a wrong token');
     t.equal(await ask(TOKEN), 200, 'the token');
+    t.equal((await fetch(`${rack.base}/v1/no-such-route`)).status, 401, 'an unknown /v1 path: 401 first, as on the region');
     t.equal(await (await fetch(`${rack.base}/readyz`)).status, 200, 'probes stay open');
     t.ok((sample(await rack.metrics(), 'maas_sidecar_rejected_total{reason="unauthorized"}') ?? 0) >= 2, 'refusals counted');
     t.equal(rackNoToken.code, 1);

@@ -73,3 +73,29 @@ t.test('a watcher that hangs up ends its long-poll at once: nothing of it stays 
   await waitFor(async () => (await connections()) === 0, { timeoutMs: scaled(10_000), what: 'every connection closed' });
   t.pass('and no connection held open');
 });
+
+t.test('a watcher that hangs up before its long-poll starts (during authentication) does not wait either', async (t) => {
+  let answered = 0;
+  const { app, publication } = await buildRegionApp(t, {}, (app) => {
+    // Hold each request in a hook until its client has gone, as a slow authentication would.
+    app.addHook('onRequest', async (_request, reply) => {
+      if (!reply.raw.destroyed) await new Promise((resolve) => reply.raw.once('close', resolve));
+    });
+    app.addHook('onSend', async () => void answered++);
+  });
+  publication.publish('http://region/MAAS', 'ab'.repeat(16));
+  const etag = `"${publication.current?.generation}"`;
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const connections = () => new Promise<number>((resolve, reject) => app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  const requests = Array.from({ length: 5 }, () => {
+    const req = request({ host: '127.0.0.1', port, path: '/v1/region?wait=60', headers: { ...auth, 'if-none-match': etag } });
+    req.on('error', () => undefined); // destroyed below, on purpose
+    req.end();
+    return req;
+  });
+  await waitFor(async () => (await connections()) === requests.length, { timeoutMs: scaled(10_000), what: 'every request held in the hook' });
+  for (const req of requests) req.destroy();
+  await waitFor(() => answered === requests.length, { timeoutMs: scaled(10_000), what: 'every handler done at once, not at the end of its wait' });
+  t.equal(publication.waiting, 0, 'none parked');
+});

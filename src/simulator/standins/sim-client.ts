@@ -25,7 +25,8 @@ export async function postJson(url: string, body: unknown): Promise<{ status: nu
             res.on('error', reject);
           },
         );
-        req.on('error', reject);
+        // At the deadline the request errors with a bare AbortError: say it timed out.
+        req.on('error', (err) => reject(signal.aborted ? (signal.reason as Error) : err));
         req.end(payload);
       }),
   );

@@ -67,5 +67,8 @@ t.test('MAAS refusing the admin key mid-run is terminal; other failures are retr
     t.match((err as Error).message, `MAAS refused the admin API key: MAAS GET subnets/ answered ${status}`);
     t.ok((err as Error).cause instanceof MaasHttpError, 'keeps the answer as its cause');
   }
-  for (const err of [refused(503), refused(400), new Error('socket hang up')]) t.equal(terminalIfKeyRefused(err), err, `${err.message}: unchanged`);
+  const wrapped = new Error('could not apply a change to MAAS', { cause: refused(401) });
+  t.ok(terminalIfKeyRefused(wrapped) instanceof TerminalError, 'a refusal wrapped as the cause of a failed write too');
+  for (const err of [refused(503), refused(400), new Error('socket hang up', { cause: refused(502) })])
+    t.equal(terminalIfKeyRefused(err), err, `${err.message}: unchanged`);
 });
