@@ -2,7 +2,7 @@
 // Plain ESM (no build step of its own); the sidecars are run from bin/ (dist/, built by `npm run bench`).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { freePort } from '../src/demo/ports.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,11 +128,10 @@ export async function regionEnv(sim, dir, extra = {}) {
 export async function rackEnv(sim, dir, hostname, regionPort, extra = {}) {
   const rackDir = join(dir, `rack-${hostname}`);
   await mkdir(rackDir, { recursive: true });
-  // Racks share `dir`'s token file, and a rack started a moment ago may be reading it: replace it
-  // whole (a truncating write let a rack read it empty and exit on a config error).
+  // A token file of its own: one shared and rewritten per rack could be read empty by a rack
+  // starting, and would wake every running rack's token watcher.
+  await writeFile(join(rackDir, 'token'), `${TOKEN}\n`, { mode: 0o600 });
   const port = await freePort();
-  await writeFile(join(dir, `token.${port}`), `${TOKEN}\n`, { mode: 0o600 });
-  await rename(join(dir, `token.${port}`), join(dir, 'token'));
   return {
     port,
     rackDir,
@@ -140,7 +139,7 @@ export async function rackEnv(sim, dir, hostname, regionPort, extra = {}) {
     env: {
       PATH: `${sim.bin}:${process.env.PATH}`,
       REGION_SIDECAR_URL: `http://127.0.0.1:${regionPort}`,
-      SIDECAR_TOKEN_FILE: join(dir, 'token'),
+      SIDECAR_TOKEN_FILE: join(rackDir, 'token'),
       RACK_HOSTNAME: hostname,
       SIDECAR_LISTEN_HOST: '127.0.0.1',
       SIDECAR_LISTEN_PORT: String(port),

@@ -14,7 +14,8 @@ Configuration comes from the environment (a file for the token):
 ${envTable(RACK_ENV_HELP)}
 
 HTTP (SIDECAR_LISTEN_PORT): /healthz, /readyz (region reachable, registered and confirmed, dhcpd
-running where this rack serves DHCP, interfaces on RACK_PROVISIONING_CIDRS), /metrics, /v1/status.
+running where this rack serves DHCP, interfaces on RACK_PROVISIONING_CIDRS), /metrics; and with
+"Authorization: Bearer <token>", /v1/status.
 
 Exit codes: 0 after SIGTERM, 1 on failure, 2 on bad configuration.
 `;

@@ -20,7 +20,7 @@ export const RackEnvSchema = Type.Object({
   SIDECAR_TOKEN_FILE: Type.Optional(
     Type.String({
       description:
-        'file holding the bearer token the region sidecar expects (required, at least 16 characters, at most 64 KiB); of two lines the first is sent; re-read when it changes',
+        'file holding the bearer token the region sidecar expects (required, at least 16 characters, at most 64 KiB); of two lines the first is sent, and either opens /v1/status here; re-read when it changes',
     }),
   ),
   REGION_SIDECAR_CA_FILE: Type.Optional(

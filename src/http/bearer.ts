@@ -1,6 +1,6 @@
 /** Bearer-token authentication in constant time; failures learn nothing but 401. */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './errors.js';
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
@@ -52,4 +52,13 @@ export function bearerAuth(source: TokenSource, onReject: () => void, onAccept?:
     reply.header('WWW-Authenticate', 'Bearer');
     return sendError(reply, 401);
   };
+}
+
+/**
+ * Puts a /v1 context behind the token: bearerAuth as its first hook, and unknown routes (and
+ * methods a route lacks) answered 404 only after it, so a stranger learns nothing but 401.
+ */
+export function requireToken(app: FastifyInstance, source: TokenSource, onReject: () => void, onAccept?: (index: number) => void): void {
+  app.addHook('onRequest', bearerAuth(source, onReject, onAccept));
+  app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'unknown_route'));
 }

@@ -2,7 +2,7 @@
  * /healthz: alive? (event loop responsive, plus the caller's liveness check such as "reconcile
  * loop not wedged"). Never depends on MAAS: restarting us won't fix MAAS.
  * /readyz: named checks; the body names failed checks, reasons go to the log only.
- * While the event loop lags past MAX_LAG_MS every other route answers 503 `overloaded`.
+ * While the event loop lags past LAG.maxMs (2 s) every other route answers 503 `overloaded`.
  */
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';

@@ -19,8 +19,7 @@ import { RegionClient } from './region-client.js';
 import { plainTransport, tlsTransport, type HttpTransport } from '../http/tls-client.js';
 import { recordCertificateExpiry, type CertificateSummary } from '../http/tls.js';
 import { readTokenFile, type TokenLines } from '../config/env.js';
-import { bearerAuth } from '../http/bearer.js';
-import { sendError } from '../http/errors.js';
+import { requireToken } from '../http/bearer.js';
 import { readLocalRegistration } from './local-registration.js';
 import { decide, isUnhealthy } from './decide.js';
 
@@ -95,16 +94,12 @@ export class RackSidecar {
       // Racks serve on the node's network: /v1/status (host name, MAAS system id, subnets) asks
       // for the same token the rack sends the region, as the region's does, and so does any
       // other /v1 path (a stranger learns nothing but 401). Probes and /metrics stay open.
-      v1: async (app) => {
-        app.addHook(
-          'onRequest',
-          bearerAuth(
-            () => this.#tokens,
-            () => this.metrics.rejected.inc({ reason: 'unauthorized' }),
-          ),
-        );
-        app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'unknown_route'));
-      },
+      v1: async (app) =>
+        requireToken(
+          app,
+          () => this.#tokens,
+          () => this.metrics.rejected.inc({ reason: 'unauthorized' }),
+        ),
       files: (log) => this.#files(log),
       run: async (signal) => {
         this.#host.startLoop();

@@ -18,7 +18,7 @@ import {
   RegionInfoSchema,
   type RackStatus,
 } from '../protocol/v1.js';
-import { bearerAuth, type TokenSource } from '../http/bearer.js';
+import { requireToken, type TokenSource } from '../http/bearer.js';
 import { matchesCurrent, parseIfNoneMatch } from '../http/conditional.js';
 import { sendError } from '../http/errors.js';
 import { ERROR_RESPONSES } from '../http/server.js';
@@ -62,13 +62,11 @@ const WAIT_PATTERN = `^(?:[0-9]|[1-5][0-9]|${MAX_WAIT_SECONDS})$`;
 export async function regionApi(root: FastifyInstance, deps: RegionApiDeps): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   // First, before any parsing: a stranger learns nothing but 401.
-  app.addHook('onRequest', bearerAuth(deps.token, deps.onUnauthorized, deps.onAuthorized));
+  requireToken(app, deps.token, deps.onUnauthorized, deps.onAuthorized);
   app.addHook('onRequest', async (request, reply) => (request.url.length > MAX_URL_LENGTH ? sendError(reply, 414, 'uri_too_long') : undefined));
   app.addHook('onSend', async (_request, reply) => {
     reply.header('Cache-Control', 'no-store');
   });
-  // Unknown /v1 routes (and methods a route does not have) pass the hooks above first.
-  app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'unknown_route'));
 
   // One listener ends every long-poll at shutdown: one per long-poll would pile up on the signal
   // (MaxListenersExceededWarning past ten racks) and stay until each poll ends.

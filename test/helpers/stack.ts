@@ -1,6 +1,7 @@
 /** Real processes for e2e tests: the simulator and the sidecars, each a child process on loopback. */
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { readTokenFile } from '../../src/config/env.js';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -220,10 +221,8 @@ export async function startRackProcess(
     hostname,
     // With the token the rack holds now (a test may rotate its file), as `maas-sidecar status` would.
     status: async () => {
-      const [token] = (await readFile(options.env?.SIDECAR_TOKEN_FILE ?? tokenFile, 'utf8')).trim().split('\n');
-      return (await (await fetch(`${base}/v1/status`, { headers: { authorization: `Bearer ${token ?? ''}` } })).json()) as Awaited<
-        ReturnType<RackProcess['status']>
-      >;
+      const [token] = await readTokenFile('SIDECAR_TOKEN_FILE', options.env?.SIDECAR_TOKEN_FILE ?? tokenFile);
+      return (await (await fetch(`${base}/v1/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as Awaited<ReturnType<RackProcess['status']>>;
     },
     metrics: async () => (await fetch(`${base}/metrics`)).text(),
     ready: async () => (await fetch(`${base}/readyz`)).status === 200,

@@ -15,8 +15,8 @@ const FROM_SOURCE = extname(fileURLToPath(import.meta.url)) === '.ts';
 
 export async function writeStandins(binDir: string, simulatorUrl: string): Promise<void> {
   await mkdir(binDir, { recursive: true });
+  const root = packageRoot(import.meta.url);
   for (const name of STANDIN_NAMES) {
-    const root = packageRoot(import.meta.url);
     const entry = pathToFileURL(
       FROM_SOURCE ? join(root, 'src', 'simulator', 'standins', `${name}.ts`) : join(root, 'dist', 'simulator', 'standins', `${name}.js`),
     ).href;
