@@ -471,7 +471,11 @@ t.test("the numbers and paths the guide gives are the code's and the manifests'"
   t.match(FLAT, '**Both sidecars re-read the file when it changes**');
   const tokenRow = (help: readonly (readonly [string, string])[]) => help.find(([name]) => name === 'SIDECAR_TOKEN_FILE')?.[1] ?? '';
   t.match(tokenRow(REGION_ENV_HELP), /two lines: both tokens are accepted; re-read when it changes/, 'the region accepts both lines and re-reads the file');
-  t.match(tokenRow(RACK_ENV_HELP), /of two lines the first is sent; re-read when it changes/, 'a rack sends the first line and re-reads the file');
+  t.match(
+    tokenRow(RACK_ENV_HELP),
+    /of two lines the first is sent, and either opens \/v1\/status here; re-read when it changes/,
+    'a rack sends the first line and re-reads the file',
+  );
   t.equal(envValue(regionSidecar, 'MAAS_SECRET_FILE'), '/var/lib/maas/secret');
   // The rack's files, as they sit on the node: the container path under its mount, on the host path.
   const onNode = (variable: string) => {
